@@ -23,14 +23,13 @@ _errors: dict[str, str] = {}
 
 def register_all() -> dict[str, str]:
     """Import every component module; return {module: error} for those that failed."""
+    _errors.clear()
     for module in COMPONENT_MODULES:
         try:
             importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - any failure must be reported, none may pass silently
+        except Exception as exc:
             _errors[module] = f"{type(exc).__name__}: {exc}"
             logger.error("azr-verl could not register %s with veRL: %s", module, exc, exc_info=True)
-        else:
-            _errors.pop(module, None)
     return dict(_errors)
 
 

@@ -13,12 +13,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     del args
-    import verl  # noqa: F401 - loads the entry point exactly as veRL's processes do
+    import verl
 
     from azr_verl.plugin import COMPONENT_MODULES, registration_errors
 
     errors = registration_errors()
     print(f"veRL {verl.__version__}")
     for module in COMPONENT_MODULES:
-        print(f"  {'FAIL' if module in errors else 'ok  '} {module}" + (f": {errors[module]}" if module in errors else ""))
+        print(
+            f"  {'FAIL' if module in errors else 'ok  '} {module}"
+            + (f": {errors[module]}" if module in errors else "")
+        )
     return 1 if errors else 0
