@@ -19,8 +19,10 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,12 +38,29 @@ __all__ = [
     "discounted_returns",
     "group_indices",
     "normalization_from_config",
+    "trr_groups",
 ]
 
 TRR_PP = "trr_pp"
 # Name of the per-sample label field in a batch's non-tensor data (the trainer mode writes it).
 GROUP_KEY = "trr_group"
 EPS = 1e-6
+
+# veRL's `compute_advantage` passes a fixed set of arguments to estimators, so a trainer that knows the
+# labels hands them over through this context variable (see `trr_groups`).
+_CONTEXT_GROUPS: contextvars.ContextVar[Sequence[Any] | None] = contextvars.ContextVar(
+    "trr_groups", default=None
+)
+
+
+@contextlib.contextmanager
+def trr_groups(labels: Sequence[Any] | np.ndarray | None) -> Iterator[None]:
+    """Within this block, `trr_pp` calls that get no explicit `groups` use `labels`."""
+    token = _CONTEXT_GROUPS.set(labels)
+    try:
+        yield
+    finally:
+        _CONTEXT_GROUPS.reset(token)
 
 
 class TrrNormalization(str, enum.Enum):
@@ -132,8 +151,9 @@ def compute_trr_pp_advantage(
         token_level_rewards: rewards per response token (outcome rewards sit on the last token).
         response_mask: 1 for response tokens that are trained on.
         config: veRL's `algorithm` config (`gamma`, `trr_normalization`).
-        groups: one hashable label per sample, e.g. "code_o:solve". When absent, a batch's
-            non-tensor field `trr_group` is used if veRL passes `non_tensor_batch`; else one group.
+        groups: one hashable label per sample, e.g. "code_o:solve". When absent: the batch's
+            non-tensor field `trr_group` if veRL passes `non_tensor_batch`, else the labels set with
+            `trr_groups(...)`, else the whole batch is one group.
         **kwargs: the rest of veRL's estimator arguments (`index`, ...), ignored: TRR++ groups by task
             and role, not by prompt.
     """
@@ -141,6 +161,8 @@ def compute_trr_pp_advantage(
         non_tensor = kwargs.get("non_tensor_batch")
         if non_tensor is not None and GROUP_KEY in non_tensor:
             groups = non_tensor[GROUP_KEY]
+    if groups is None:
+        groups = _CONTEXT_GROUPS.get()
     mode = normalization_from_config(config)
     rows = group_indices(groups, token_level_rewards.shape[0])
     with torch.no_grad():
