@@ -1,0 +1,45 @@
+"""The self-play task buffer: a SQLite store (WAL) per run, deterministic sampling, dedup by
+fingerprint, seeding, eviction under a cap, snapshots for checkpoints, and a named Ray actor.
+
+The Ray actor lives in `azr_verl.buffer.actor` (imported on demand, so this package never imports Ray).
+"""
+
+from azr_verl.buffer.config import BufferConfig, EvictionPolicy, SyncMode
+from azr_verl.buffer.records import (
+    AddResult,
+    SampleMode,
+    SampleRequest,
+    SolveOutcome,
+    StoredTask,
+    TaskStats,
+    induction_program_request,
+    reference_request,
+    solver_request,
+)
+from azr_verl.buffer.schema import BufferFileError
+from azr_verl.buffer.seeds import read_seed_file, zero_tasks
+from azr_verl.buffer.snapshot import SnapshotInfo, restore_file, snapshot_file
+from azr_verl.buffer.store import SeedReport, TaskStore
+
+__all__ = [
+    "AddResult",
+    "BufferConfig",
+    "BufferFileError",
+    "EvictionPolicy",
+    "SampleMode",
+    "SampleRequest",
+    "SeedReport",
+    "SnapshotInfo",
+    "SolveOutcome",
+    "StoredTask",
+    "SyncMode",
+    "TaskStats",
+    "TaskStore",
+    "induction_program_request",
+    "read_seed_file",
+    "reference_request",
+    "restore_file",
+    "snapshot_file",
+    "solver_request",
+    "zero_tasks",
+]
