@@ -71,7 +71,12 @@ class BufferFileError(RuntimeError):
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = Path(path)
+        self.problem = problem
         super().__init__(f"buffer file {self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type[BufferFileError], tuple[Path, str]]:
+        # Crosses process boundaries intact (Ray re-raises an actor's errors in the caller).
+        return (type(self), (self.path, self.problem))
 
 
 def fsync_dir(directory: Path) -> None:
