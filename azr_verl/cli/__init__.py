@@ -18,6 +18,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 # name -> (module under azr_verl.cli, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installation: veRL version, plugin registrations, sandbox"),
+    "buffer": ("buffer", "inspect a run's self-play buffer: stats, show, export"),
 }
 
 
