@@ -1,0 +1,143 @@
+"""Process-wide isolation applied once by the fork-server (stdlib only: it runs in the server).
+
+Done once, in the server, because each step costs a syscall or a mount and every forked child
+inherits the result for free:
+
+- a new network namespace (only a downed loopback: no route to anything, not even 127.0.0.1);
+- a new IPC namespace (no shared SysV queues or semaphores with the host);
+- a new mount namespace in which every mount is made read-only (recursively) and fresh private
+  tmpfs instances cover /tmp, /var/tmp, /dev/shm and /run/lock: nothing a snippet writes reaches the
+  real disk, and nothing written under one server is visible to the host or to another server;
+- as root, children later drop to an unprivileged uid (see `_child.py`).
+
+When a step is not permitted (not root, a container without CAP_SYS_ADMIN, an old kernel) it is
+skipped, and the report says which protections are active so the client can log one clear warning.
+When not root, a user namespace is tried first: it grants the mount and network steps without
+privileges on kernels that allow unprivileged user namespaces.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+__all__ = ["WRITABLE_TMPFS_DIRS", "apply_process_isolation"]
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+SYS_MOUNT_SETATTR = 442  # same number on x86_64 and aarch64 (new syscalls share one table)
+
+# Directories that get a private tmpfs (only those that exist). /tmp is root-owned 0755 inside: the
+# per-slot working directories live there, and a child can write nowhere else.
+WRITABLE_TMPFS_DIRS: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _errno_text() -> str:
+    err = ctypes.get_errno()
+    return f"{os.strerror(err)} (errno {err})"
+
+
+def _enter_user_namespace(libc: ctypes.CDLL, notes: list[str]) -> bool:
+    """Become root of a fresh user namespace (non-root only), mapping our uid/gid 1:1."""
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        notes.append(f"user namespace refused: {_errno_text()}")
+        return False
+    try:
+        with open("/proc/self/setgroups", "w") as fh:
+            fh.write("deny")
+        with open("/proc/self/uid_map", "w") as fh:
+            fh.write(f"0 {uid} 1")
+        with open("/proc/self/gid_map", "w") as fh:
+            fh.write(f"0 {gid} 1")
+    except OSError as exc:
+        notes.append(f"user namespace mapping failed: {exc}")
+        return False
+    return True
+
+
+def _make_root_readonly(libc: ctypes.CDLL, notes: list[str]) -> bool:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    rc = libc.syscall(
+        SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
+    )
+    if rc != 0:
+        notes.append(f"read-only root refused: {_errno_text()}")
+        return False
+    return True
+
+
+def _mount_private_tmpfs(libc: ctypes.CDLL, tmpfs_mb: int, notes: list[str]) -> bool:
+    ok = True
+    options = f"size={tmpfs_mb}m,nr_inodes=16384,mode=0755".encode()
+    for path in WRITABLE_TMPFS_DIRS:
+        if not os.path.isdir(path):
+            continue
+        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+            notes.append(f"private tmpfs on {path} refused: {_errno_text()}")
+            ok = False
+    return ok
+
+
+def apply_process_isolation(tmpfs_mb: int) -> dict[str, object]:
+    """Isolate the calling process (the fork-server) and report what is active.
+
+    Args:
+        tmpfs_mb: size of each private tmpfs (bounds what snippets can park in memory as files).
+
+    Returns:
+        A JSON-able report: flags for each protection and `notes` explaining any that failed.
+    """
+    notes: list[str] = []
+    report: dict[str, object] = {
+        "root": os.geteuid() == 0,
+        "user_namespace": False,
+        "network_namespace": False,
+        "ipc_namespace": False,
+        "mount_namespace": False,
+        "readonly_root": False,
+        "private_tmp": False,
+    }
+    try:
+        libc = _libc()
+    except OSError as exc:
+        report["notes"] = [f"libc not loadable: {exc}"]
+        return report
+    if not report["root"]:
+        report["user_namespace"] = _enter_user_namespace(libc, notes)
+    for flag, key in ((CLONE_NEWNET, "network_namespace"), (CLONE_NEWIPC, "ipc_namespace")):
+        if libc.unshare(flag) == 0:
+            report[key] = True
+        else:
+            notes.append(f"{key} refused: {_errno_text()}")
+    if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
+        report["mount_namespace"] = True
+        report["readonly_root"] = _make_root_readonly(libc, notes)
+        report["private_tmp"] = _mount_private_tmpfs(libc, tmpfs_mb, notes)
+    else:
+        notes.append(f"mount namespace refused: {_errno_text()}")
+    report["notes"] = notes
+    return report
