@@ -18,10 +18,17 @@ from azr_verl.buffer.records import (
 )
 from azr_verl.buffer.schema import BufferFileError
 from azr_verl.buffer.seeds import read_seed_file, zero_tasks
-from azr_verl.buffer.snapshot import SnapshotInfo, restore_file, snapshot_file
+from azr_verl.buffer.snapshot import (
+    CHECKPOINT_FILE_NAME,
+    SnapshotInfo,
+    checkpoint_snapshot_path,
+    restore_file,
+    snapshot_file,
+)
 from azr_verl.buffer.store import SeedReport, TaskStore
 
 __all__ = [
+    "CHECKPOINT_FILE_NAME",
     "AddResult",
     "BufferConfig",
     "BufferFileError",
@@ -35,6 +42,7 @@ __all__ = [
     "SyncMode",
     "TaskStats",
     "TaskStore",
+    "checkpoint_snapshot_path",
     "induction_program_request",
     "read_seed_file",
     "reference_request",

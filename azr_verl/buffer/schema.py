@@ -54,6 +54,12 @@ CREATE TABLE tasks (
     UNIQUE (kind, fingerprint)
 );
 CREATE INDEX tasks_by_kind ON tasks (kind, id);
+-- eviction order of the least_useful policy (must match azr_verl.buffer.eviction.USEFULNESS_SQL)
+CREATE INDEX tasks_by_usefulness ON tasks (
+    kind,
+    (4.0 * ((solve_successes + 1.0) / (solve_attempts + 2.0)) * (1.0 - ((solve_successes + 1.0) / (solve_attempts + 2.0)))),
+    id
+);
 CREATE TABLE step_counts (
     step INTEGER NOT NULL,
     kind TEXT NOT NULL,

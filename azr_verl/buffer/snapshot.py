@@ -16,9 +16,24 @@ from pathlib import Path
 
 from azr_verl.buffer.schema import BufferFileError, connect, fsync_dir
 
-__all__ = ["SnapshotInfo", "copy_snapshot_into", "restore_file", "snapshot_file", "write_snapshot"]
+__all__ = [
+    "CHECKPOINT_FILE_NAME",
+    "SnapshotInfo",
+    "checkpoint_snapshot_path",
+    "copy_snapshot_into",
+    "restore_file",
+    "snapshot_file",
+    "write_snapshot",
+]
 
 logger = logging.getLogger(__name__)
+
+CHECKPOINT_FILE_NAME = "azr_buffer.sqlite"  # beside veRL's files in each global_step_N directory
+
+
+def checkpoint_snapshot_path(checkpoint_dir: str | os.PathLike[str]) -> Path:
+    """Where the buffer snapshot of a checkpoint lives (written on save, read on resume)."""
+    return Path(checkpoint_dir) / CHECKPOINT_FILE_NAME
 
 
 @dataclass(frozen=True)
