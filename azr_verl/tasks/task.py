@@ -30,9 +30,13 @@ class Source(str, enum.Enum):
     PROPOSED = "proposed"  # accepted from the model during training
 
 
-def group_label(kind: TaskKind | str, role: Role | str) -> str:
-    """The TRR++ group of a sample: one group per (task type, role)."""
-    return f"{TaskKind(kind).value}:{Role(role).value}"
+def group_label(task_type: TaskKind | str, role: Role | str) -> str:
+    """The TRR++ group of a sample: one group per (task type, role).
+
+    `task_type` is a registered task-type name (a user's type may have a name of its own) or a kind.
+    """
+    name = task_type.value if isinstance(task_type, TaskKind) else str(task_type)
+    return f"{name}:{Role(role).value}"
 
 
 @dataclass(frozen=True)
