@@ -11,10 +11,11 @@ plain literal and callers compare it in the executor's sandbox instead.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PlainLiteral", "parse_plain_literal", "plain_values_equal"]
+__all__ = ["PlainLiteral", "parse_plain_literal", "parse_quietly", "plain_values_equal"]
 
 _NUMBER_TYPES = (int, float, complex)
 _CONTAINERS = (ast.Tuple, ast.List, ast.Set)
@@ -25,6 +26,18 @@ class PlainLiteral:
     """A parsed plain literal value (builtin types only)."""
 
     value: Any
+
+
+def parse_quietly(text: str, mode: str = "exec") -> ast.AST:
+    """`ast.parse` without the warnings model text provokes (invalid escapes in its strings).
+
+    Under `-W error` those warnings would turn valid programs into SyntaxErrors; here they are
+    ignored. Raises what `ast.parse` raises.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(text, mode=mode)
 
 
 def _depth_ok(node: ast.expr, max_depth: int) -> bool:
@@ -66,7 +79,7 @@ def parse_plain_literal(text: str, max_chars: int = 16_384, max_depth: int = 50)
     if not isinstance(text, str) or len(text) > max_chars:
         return None
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = parse_quietly(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if not _depth_ok(tree.body, max_depth):

@@ -21,6 +21,7 @@ import textwrap
 from dataclasses import dataclass
 
 from azr_verl.tasks.limits import ENTRY_FUNCTION
+from azr_verl.tasks.literals import parse_quietly
 
 __all__ = [
     "FencedBlock",
@@ -148,12 +149,19 @@ def extract_blocks(response: object, tag: str) -> list[str] | FormatError:
     return bodies
 
 
-def extract_block(response: object, tag: str) -> str | FormatError:
-    """The one answer of kind `tag` in `response` (rule 3 of the module doc)."""
+def extract_block(response: object, tag: str, allow_empty: bool = False) -> str | FormatError:
+    """The one answer of kind `tag` in `response` (rule 3 of the module doc).
+
+    `allow_empty` accepts an empty block tagged `tag` (an empty argument list is a valid input).
+    """
     section = answer_section(response)
     if isinstance(section, FormatError):
         return section
     blocks = fenced_blocks(section)
+    if allow_empty:
+        tagged = [block.body for block in blocks if block.tag == tag]
+        if tagged:
+            return tagged[-1]
     for wanted in (tag, ""):
         bodies = [block.body for block in blocks if block.tag == wanted and block.body.strip()]
         if bodies:
@@ -174,7 +182,7 @@ def strip_entry_call(text: str) -> str:
     if not (stripped.startswith(prefix) and stripped.endswith(")")):
         return text
     try:
-        call = ast.parse(stripped, mode="eval").body
+        call = parse_quietly(stripped, mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text
     if not (

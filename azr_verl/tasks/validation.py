@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from azr_verl.tasks.limits import ENTRY_FUNCTION, INPUT_CALLABLES
+from azr_verl.tasks.literals import parse_quietly
 
 __all__ = [
     "Rejection",
@@ -66,7 +67,7 @@ def check_program_shape(program: str, max_chars: int) -> Rejection | None:
             RejectionRule.PROGRAM_TOO_LARGE, f"program has {len(program)} characters, limit {max_chars}"
         )
     try:
-        tree = ast.parse(program)
+        tree = parse_quietly(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Rejection(RejectionRule.PROGRAM_SYNTAX, f"{type(exc).__name__}: {exc}")
     entries = [
@@ -124,7 +125,7 @@ def check_input_text(text: str, max_chars: int) -> Rejection | None:
     if not text.strip():
         return Rejection(RejectionRule.INPUT_SYNTAX, "empty input")
     try:
-        call = ast.parse(f"{ENTRY_FUNCTION}({text})", mode="eval").body
+        call = parse_quietly(f"{ENTRY_FUNCTION}({text})", mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return Rejection(RejectionRule.INPUT_SYNTAX, f"not an argument list: {type(exc).__name__}: {exc}")
     if not (

@@ -141,3 +141,9 @@ def test_parsers_never_raise_on_any_string(response: str) -> None:
 @pytest.mark.parametrize("response", [None, 3, b"<answer>1</answer>", ["<answer>1</answer>"]])
 def test_parsers_turn_non_text_into_format_errors(response: object) -> None:
     assert isinstance(extract_block(response, "output"), FormatError)  # type: ignore[arg-type]
+
+
+def test_an_empty_block_counts_only_when_allowed() -> None:
+    response = "<answer>\n```input\n```\n</answer>"
+    assert extract_block(response, "input", allow_empty=True) == ""
+    assert isinstance(extract_block(response, "input"), FormatError)
