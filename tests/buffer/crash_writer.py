@@ -1,7 +1,8 @@
 """Writer process of the crash test: adds batches of tasks forever and acknowledges each batch.
 
 Usage: python crash_writer.py BUFFER_PATH SYNC_MODE BATCH_SIZE
-Prints one line per batch after add() returned: "ack <batch> <id> <id> ...".
+Prints "begin <batch>" before each add() and, after add() returned, "ack <batch> <id> <id> ... end" (a line cut by the
+kill has no "end" and acknowledges nothing).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def main() -> None:
         batch = 0
         while True:
             tasks = batch_tasks(batch, size)
+            print("begin", batch, flush=True)
             fingerprints = [f"b{batch}-{i}" for i in range(size)]  # cheap: keep the time inside SQLite
             results = store.add(tasks, step=batch, fingerprints=fingerprints)
-            print("ack", batch, *(r.id for r in results), flush=True)
+            print("ack", batch, *(r.id for r in results), "end", flush=True)
             batch += 1
 
 
