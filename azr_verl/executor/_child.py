@@ -24,6 +24,10 @@ import os
 import resource
 import sys
 
+# Module-level bindings of the builtins used below: module globals are searched before builtins, so
+# a snippet that rebinds builtins.len / repr / str cannot corrupt the result this module reports.
+from builtins import BaseException, Exception, MemoryError, callable, isinstance, len, repr, str, type  # noqa: UP029
+
 __all__ = ["FIELDS", "OutputLimitExceeded", "enter_sandbox", "run_job", "value_namespace"]
 
 FIELDS = ("s", "v", "t", "m", "p", "n")
@@ -181,9 +185,17 @@ def _op_run(job: dict, cap: int) -> dict:
     return {"s": "ok", "v": text}
 
 
+def _expect_namespace(program_namespace: dict) -> dict:
+    # Expected outputs are reprs: `Counter({...})`, `deque([...])` must evaluate even when the
+    # program imported only `collections`; the program's own names take precedence.
+    namespace = value_namespace()
+    namespace.update(program_namespace)
+    return namespace
+
+
 def _op_check(job: dict, cap: int) -> dict:
     namespace = _load_program(job["code"])
-    expected = eval(job["expects"][0], namespace)
+    expected = eval(job["expects"][0], _expect_namespace(namespace))
     got = eval(job["calls"][0], namespace)
     if _values_match(got, expected):
         return {"s": "ok"}
@@ -195,6 +207,7 @@ def _op_check(job: dict, cap: int) -> dict:
 
 def _op_pairs(job: dict) -> dict:
     namespace = _load_program(job["code"])
+    expect_namespace = _expect_namespace(namespace)
     calls, expects, problems = job["calls"], job["expects"], job.get("problems") or {}
     passed, first_failure = 0, ""
     for index, (call, expect) in enumerate(zip(calls, expects, strict=True)):
@@ -202,7 +215,7 @@ def _op_pairs(job: dict) -> dict:
             first_failure = first_failure or f"pair {index}: {problems.get(index, 'does not compile')}"
             continue
         try:
-            matched = _values_match(eval(call, namespace), eval(expect, namespace))
+            matched = _values_match(eval(call, namespace), eval(expect, expect_namespace))
         except (MemoryError, OutputLimitExceeded):
             raise
         except Exception as exc:  # a failing pair is a wrong answer, not a crash

@@ -9,6 +9,10 @@ same texts, and `max_text_chars` bounds the work.
 
 from __future__ import annotations
 
+# Bound here, not looked up in builtins at call time: the child frames its record with these after
+# running a snippet that may have rebound builtins.
+from builtins import int, len  # noqa: UP029
+
 __all__ = ["CodeCache", "compile_job", "decode_record", "frame_record"]
 
 _CACHE_ENTRIES = 2048
@@ -52,12 +56,13 @@ def _compile_pairs(job: dict, cache: CodeCache, compiled: dict) -> None:
     calls, expects, problems = [], [], {}
     for index, (input_text, output_text) in enumerate(zip(job["a"], job["e"], strict=False)):
         try:
-            calls.append(cache.compile(_call_text(input_text), "eval", "<input>"))
-            expects.append(cache.compile(output_text, "eval", "<output>"))
+            call = cache.compile(_call_text(input_text), "eval", "<input>")
+            expect = cache.compile(output_text, "eval", "<output>")
         except Exception as exc:  # SyntaxError, ValueError (NUL), RecursionError...
-            calls.append(None)
-            expects.append(None)
+            call = expect = None
             problems[index] = f"{type(exc).__name__}: {exc}"
+        calls.append(call)
+        expects.append(expect)
     compiled.update(calls=calls, expects=expects, problems=problems)
 
 
@@ -79,7 +84,7 @@ def compile_job(job: dict, cache: CodeCache, max_chars: int) -> dict:
         return {"s": "sandbox_failure", "m": "pairs job with unequal inputs and outputs"}
     if _too_long(job, max_chars):
         return {"s": "rejected", "m": f"a text is longer than {max_chars} characters"}
-    compiled: dict = {"op": op}
+    compiled: dict = {"op": op, "imports": job.get("imports") or []}
     where = "program"
     try:
         if op == "eq":

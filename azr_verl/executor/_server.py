@@ -53,11 +53,24 @@ PRELOAD_MODULES: tuple[str, ...] = (
     "re",
     "string",
     "typing",
+    # codecs are imported lazily by str.encode; on hosts where the interpreter's files are not
+    # readable by the sandbox uid (a pyenv under /root) they could not be imported later
+    "encodings.base64_codec",
+    "encodings.cp1252",
+    "encodings.hex_codec",
+    "encodings.idna",
+    "encodings.raw_unicode_escape",
+    "encodings.unicode_escape",
+    "encodings.utf_16",
+    "encodings.utf_32",
 )
 
 _READ_CHUNK = 1 << 20
 _PR_SET_PDEATHSIG = 1
 _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+# The child writes its record after the snippet ran; a snippet may have rebound os.write or
+# os._exit, so the child uses these references taken at import time.
+_WRITE, _EXIT, _MEMORYVIEW = os.write, os._exit, memoryview
 _PARENT_CHECK_S = 1.0
 
 
@@ -153,17 +166,17 @@ class Server:
             _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != self.pid:
                 os._exit(0)
-            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull, job.get("imports") or [])
+            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull, job["imports"])
             data = _jobs.frame_record(_child.run_job(job, self.cap))
         except BaseException as exc:  # the child must leave by _exit only
             message = f"child setup: {exc!r}"[:500].replace("\0", "")
             data = _jobs.frame_record(f"sandbox_failure\0\0\0{message}\0\0".encode())
         try:
-            view = memoryview(data)
+            view = _MEMORYVIEW(data)
             while view:
-                view = view[os.write(wfd, view) :]
+                view = view[_WRITE(wfd, view) :]
         finally:
-            os._exit(0)
+            _EXIT(0)
 
     def _on_readable(self, child: _Child) -> None:
         """Collect the child's record; finish on a complete record or end of file."""

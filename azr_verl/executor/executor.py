@@ -175,10 +175,10 @@ class Executor:
         return any(len(text) > limit for text in (request.program, *request.inputs, *request.outputs))
 
     def _check(self, request: ExecRequest) -> tuple[str | None, tuple[str, ...]]:
+        if not self._static_check:
+            return None, static_check.imported_modules(request.program) if request.program else ()
         verdict = static_check.check_program(request.program) if request.program else None
         imports = verdict.imports if verdict else ()
-        if not self._static_check:
-            return None, imports
         if verdict is not None and verdict.reason:
             return f"program: {verdict.reason}", imports
         value_inputs = request.kind is RequestKind.VALUES_EQUAL

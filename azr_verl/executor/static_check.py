@@ -29,10 +29,12 @@ Forbidden modules, by reason:
   secrets, uuid (above); calendar stays allowed (pure arithmetic)
 
 Forbidden builtins (any use of the name, not only calls, so `e = eval` is caught too):
-__import__, eval, exec, compile, open, input, breakpoint, help, exit, quit, globals, locals, vars,
-dir, getattr, setattr, delattr (attribute access by string bypasses the dunder rule), memoryview,
-copyright, credits, license; and the names __builtins__, __loader__, __spec__, __file__, __cached__,
-__package__, __build_class__.
+__import__, eval, exec, compile, open, breakpoint, help, globals, locals, vars, getattr, setattr,
+delattr (attribute access by a string bypasses the dunder rule), memoryview; and the names
+__builtins__, __loader__, __spec__, __file__, __cached__, __package__, __build_class__.
+Deliberately allowed although they are builtins: `input` (a common parameter name; stdin is closed
+in the sandbox, so calling it only raises), `exit`/`quit` (raise SystemExit: an ERROR), `dir`
+(often a variable; lists names, reaches nothing without getattr).
 
 Attributes: any dunder attribute (`x.__y__`) except a short list of harmless ones (SAFE_DUNDERS);
 frame and code attributes (gi_frame, f_globals, f_back, tb_frame, co_code, ...); and attributes
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "check_input_text",
     "check_program",
     "check_value_text",
+    "imported_modules",
 ]
 
 _PROCESS = (
@@ -94,22 +98,15 @@ FORBIDDEN_BUILTINS: frozenset[str] = frozenset(
         "exec",
         "compile",
         "open",
-        "input",
         "breakpoint",
         "help",
-        "exit",
-        "quit",
         "globals",
         "locals",
         "vars",
-        "dir",
         "getattr",
         "setattr",
         "delattr",
         "memoryview",
-        "copyright",
-        "credits",
-        "license",
         "__builtins__",
         "__loader__",
         "__spec__",
@@ -207,6 +204,7 @@ _MODULE_ATTRIBUTES: frozenset[str] = frozenset(
 )
 
 _SAFE_STRINGS = frozenset({"__main__"})
+_DUNDER = re.compile(r"__[A-Za-z][A-Za-z0-9_]*__")
 _CACHE_ENTRIES = 4096
 _CACHE_MAX_CHARS = 8192
 
@@ -224,7 +222,7 @@ class StaticVerdict:
 
 
 def _is_dunder(name: str) -> bool:
-    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+    return _DUNDER.fullmatch(name) is not None
 
 
 def _check_module(dotted: str, line: int) -> str | None:
@@ -327,6 +325,29 @@ def _check_value_uncached(text: str) -> str | None:
 _program_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_program_uncached)
 _input_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_input_uncached)
 _value_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_value_uncached)
+
+
+def _imported_modules_uncached(program: str) -> tuple[str, ...]:
+    tree = _parse(program, "exec")
+    if tree is None:
+        return ()
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return tuple(dict.fromkeys(names))
+
+
+_imports_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_imported_modules_uncached)
+
+
+def imported_modules(program: str) -> tuple[str, ...]:
+    """Every module a program imports, judged or not (for a sandbox running without this check)."""
+    if len(program) > _CACHE_MAX_CHARS:
+        return _imported_modules_uncached(program)
+    return _imports_cached(program)
 
 
 def check_program(program: str) -> StaticVerdict:
