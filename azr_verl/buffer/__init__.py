@@ -1,7 +1,8 @@
 """The self-play task buffer: a SQLite store (WAL) per run, deterministic sampling, dedup by
 fingerprint, seeding, eviction under a cap, snapshots for checkpoints, and a named Ray actor.
 
-The Ray actor lives in `azr_verl.buffer.actor` (imported on demand, so this package never imports Ray).
+The Ray actor lives in `azr_verl.buffer.actor` and RemoteBuffer gives it TaskStore's methods; Ray is
+imported only when they are used, so importing this package stays light.
 """
 
 from azr_verl.buffer.config import BufferConfig, EvictionPolicy, SyncMode
@@ -16,6 +17,7 @@ from azr_verl.buffer.records import (
     reference_request,
     solver_request,
 )
+from azr_verl.buffer.remote import RemoteBuffer
 from azr_verl.buffer.schema import BufferFileError
 from azr_verl.buffer.seeds import read_seed_file, zero_tasks
 from azr_verl.buffer.snapshot import (
@@ -33,6 +35,7 @@ __all__ = [
     "BufferConfig",
     "BufferFileError",
     "EvictionPolicy",
+    "RemoteBuffer",
     "SampleMode",
     "SampleRequest",
     "SeedReport",

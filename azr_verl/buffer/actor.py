@@ -103,8 +103,11 @@ class BufferActor:
     def count(self, kind: TaskKind | str | None = None) -> int:
         return self._store.count(kind)
 
-    def counts(self) -> dict[str, int]:
-        return {kind.value: n for kind, n in self._store.counts().items()}
+    def counts(self) -> dict[TaskKind, int]:
+        return self._store.counts()
+
+    def metrics(self, step: int) -> dict[str, float]:
+        return self._store.metrics(step)
 
     def record_served(self, task_ids: Sequence[int]) -> int:
         return self._store.record_served(task_ids)

@@ -339,6 +339,22 @@ class TaskStore:
             self._sync()
             return {k: self._index.count(k) for k in TaskKind}
 
+    def metrics(self, step: int) -> dict[str, float]:
+        """Per-type size, and what `step` added, deduplicated and evicted, as `azr/buffer/...` metrics."""
+        with self._lock:
+            self._sync()
+            out: dict[str, float] = {
+                f"azr/buffer/{k.value}/size": float(self._index.count(k)) for k in TaskKind
+            }
+            rows = self._conn.execute(
+                "SELECT kind, added, duplicates, evicted FROM step_counts WHERE step = ?", (int(step),)
+            ).fetchall()
+        for kind, added, dups, evicted in rows:
+            out[f"azr/buffer/{kind}/added"] = float(added)
+            out[f"azr/buffer/{kind}/duplicates"] = float(dups)
+            out[f"azr/buffer/{kind}/evicted"] = float(evicted)
+        return out
+
     # -- snapshots ---------------------------------------------------------------------------
 
     def snapshot(self, path: str | os.PathLike[str]) -> SnapshotInfo:

@@ -14,6 +14,7 @@ import ray
 
 from azr_verl.buffer import BufferFileError, SolveOutcome, reference_request, solver_request
 from azr_verl.buffer.actor import create_buffer_actor, get_buffer_actor
+from azr_verl.buffer.remote import RemoteBuffer
 from azr_verl.tasks import Task, TaskKind
 
 
@@ -24,12 +25,12 @@ def task(i: int) -> Task:
 @ray.remote(num_cpus=0)
 def add_from_worker(run_id: str, start: int) -> list[int]:
     """A reward worker's view: find the actor by name, add, get ids back."""
-    handle = get_buffer_actor(run_id)
-    return [r.id for r in ray.get(handle.add.remote([task(start + i) for i in range(3)], step=1))]
+    buffer = RemoteBuffer.for_run(run_id)
+    return [r.id for r in buffer.add([task(start + i) for i in range(3)], step=1)]
 
 
-async def add_async(handle, start: int) -> list[int]:
-    results = await handle.add.remote([task(start)], step=2, learnability=[0.5])
+async def add_async(buffer: RemoteBuffer, start: int) -> list[int]:
+    results = await buffer.add_async([task(start)], step=2, learnability=[0.5])
     return [r.id for r in results]
 
 
@@ -39,9 +40,10 @@ def main() -> None:
     out: dict = {}
     try:
         handle = create_buffer_actor("t1", work / "run" / "buffer.sqlite")
-        out["initial_counts"] = ray.get(handle.counts.remote())
+        out["initial_counts"] = {k.value: n for k, n in ray.get(handle.counts.remote()).items()}
         out["worker_ids"] = ray.get(add_from_worker.remote("t1", 0))
-        out["async_ids"] = asyncio.run(add_async(handle, 100))
+        out["async_ids"] = asyncio.run(add_async(RemoteBuffer(handle), 100))
+        out["metrics"] = RemoteBuffer(handle).metrics(1)
         again = create_buffer_actor("t1", work / "run" / "buffer.sqlite")
         out["same_actor"] = ray.get(again.count.remote()) == ray.get(handle.count.remote())
         try:

@@ -56,6 +56,12 @@ def test_other_ray_processes_and_async_code_reach_the_actor_by_name(ray_result: 
     assert min(ray_result["async_ids"]) > max(ray_result["worker_ids"])
 
 
+def test_metrics_report_sizes_and_the_steps_additions(ray_result: dict) -> None:
+    metrics = ray_result["metrics"]
+    assert metrics["azr/buffer/code_o/added"] == 3.0 and metrics["azr/buffer/code_o/size"] == 5.0
+    assert metrics["azr/buffer/code_e/size"] == 0.0
+
+
 def test_get_or_create_returns_the_existing_actor_of_the_run(ray_result: dict) -> None:
     assert ray_result["same_actor"] is True
     assert (
