@@ -12,8 +12,10 @@ weights (a constant reward would give zero advantages and prove nothing).
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,7 @@ __all__ = [
     "digit_share_reward",
     "kill_leftovers",
     "run_smoke",
+    "short_ray_tmp",
     "smoke_command",
     "write_arithmetic_dataset",
 ]
@@ -192,3 +195,35 @@ def run_smoke(argv: Sequence[str], log_path: Path, ray_tmp: Path, timeout_s: flo
 def short_ray_tmp() -> Path:
     """A short, private Ray temp dir (Ray's unix socket paths must stay under ~107 bytes)."""
     return Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: `python -m azr_verl.cpu.smoke --out DIR` runs the smoke training and reports where it went."""
+    from azr_verl.models.tiny import build_tiny_model
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/cpu_smoke"), help="run directory")
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--timeout-s", type=float, default=900.0)
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for veRL")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    data = write_arithmetic_dataset(out / "train.parquet")
+    ray_tmp = short_ray_tmp()
+    try:
+        argv_run = smoke_command(
+            build_tiny_model(), data, out, ray_tmp, steps=args.steps, extra=args.overrides
+        )
+        result = run_smoke(argv_run, out / "run.log", ray_tmp, args.timeout_s)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    status = "timed out" if result.returncode is None else f"exit code {result.returncode}"
+    sys.stdout.write(
+        f"{status} after {result.elapsed_s:.0f} s; log {result.log_path}; checkpoints {out / 'checkpoints'}\n"
+    )
+    return 0 if result.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
