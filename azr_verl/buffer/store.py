@@ -151,10 +151,11 @@ class TaskStore:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # also when COMMIT itself failed (busy, disk full)
+                self._conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -240,9 +241,8 @@ class TaskStore:
         if cap <= 0:
             return evicted
         for kind in kinds:
-            total = self._conn.execute("SELECT COUNT(*) FROM tasks WHERE kind = ?", (kind.value,)).fetchone()[
-                0
-            ]
+            row = self._conn.execute("SELECT COUNT(*) FROM tasks WHERE kind = ?", (kind.value,)).fetchone()
+            total = int(row[0])
             victims = select_victims(
                 self._conn, kind, total - cap, self._config.eviction, self._config.protected_sources
             )

@@ -216,3 +216,13 @@ def test_reopening_keeps_tasks_and_continues_ids(make_task, tmp_path: Path) -> N
     with TaskStore.in_run_dir(tmp_path, create=False) as store:
         second = store.add([make_task("code_f", 2)])[0].id
         assert store.count() == 2 and second > first
+
+
+def test_add_failing_midway_stores_nothing_and_the_store_stays_usable(make_task, store: TaskStore) -> None:
+    bad = Task(TaskKind.DEDUCTION, "def f(x):\n    return x", ("1",), ("1",), extra={"k": object()})
+    with pytest.raises(TypeError):
+        store.add([make_task("code_o", 1), make_task("code_o", 2), bad])
+    assert store.count() == 0 and sqlite3.connect(store.path).execute(
+        "SELECT COUNT(*) FROM tasks"
+    ).fetchone() == (0,)
+    assert store.add([make_task("code_o", 1)])[0].inserted
