@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 
 from azr_verl.executor import ExecRequest, ExecStatus
+from azr_verl.executor.static_check import check_program
 from azr_verl.tasks.base import AnswerCheck, Plan, Proposal, ProposalContext, TaskType
 from azr_verl.tasks.fingerprint import normalized_source
 from azr_verl.tasks.limits import ENTRY_FUNCTION
@@ -143,6 +144,9 @@ class InductionTaskType(TaskType):
         rejection = check_program_shape(program, limits.max_program_chars)
         if rejection is not None:
             return rejection
+        static = check_program(program)  # the executor's own check, once for all inputs
+        if not static.accepted:
+            return Rejection(RejectionRule.UNSAFE_CODE, f"program: {static.reason}")
         if len(proposal.message) > limits.max_message_chars:
             return Rejection(
                 RejectionRule.MESSAGE_TOO_LARGE,

@@ -57,7 +57,7 @@ class TaskLimits:
     max_program_chars: int = 4000
     max_input_chars: int = 1000
     max_output_chars: int = 1000
-    max_message_chars: int = 1000
+    max_message_chars: int = 2000
     max_answer_chars: int = 4000
     max_nesting_depth: int = 50
     determinism_runs: int = 2

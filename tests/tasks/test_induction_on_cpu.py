@@ -87,3 +87,10 @@ def test_the_proposer_prompt_shows_the_program_and_asks_for_the_configured_count
 def test_induction_needs_the_buffer_program() -> None:
     with pytest.raises(ValueError, match=r"ProposalContext\.program"):
         get_task_type("code_f").proposer_prompt(ProposalContext())
+
+
+def test_an_unsafe_buffer_program_is_rejected_once_for_the_whole_proposal(executor) -> None:
+    context = ProposalContext(program="import secrets\n\ndef f(n):\n    return n")
+    result = get_task_type("code_f").validate_response(_response(["1", "2", "4", "5"]), executor, context)
+    assert not isinstance(result, Task) and result.rule is RejectionRule.UNSAFE_CODE
+    assert "secrets" in result.detail

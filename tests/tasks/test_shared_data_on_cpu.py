@@ -205,8 +205,13 @@ def test_seed_induction_tasks_validate_and_pass_with_their_own_program(executor,
     rejected = [r for r in results if not isinstance(r, Task)]
     logger.info("induction seed rejections: %s", Counter(r.rule.value for r in rejected))
     assert len(tasks) >= 0.9 * len(seeds)
-    assert all(
-        r.rule in {RejectionRule.TOO_FEW_VALID_INPUTS, RejectionRule.MESSAGE_TOO_LARGE} for r in rejected
-    )
+    # The rules such seeds break: a program using a forbidden module (secrets), a program whose
+    # results depend on string-hash order (caught across fresh processes with different seeds),
+    # a message over the limit.
+    allowed = {RejectionRule.UNSAFE_CODE, RejectionRule.TOO_FEW_VALID_INPUTS, RejectionRule.MESSAGE_TOO_LARGE}
+    assert all(r.rule in allowed for r in rejected), rejected
+    for rejection in rejected:
+        if rejection.rule is RejectionRule.TOO_FEW_VALID_INPUTS:
+            assert "nondeterministic" in rejection.detail or "runtime_error" in rejection.detail, rejection
     scored = _gather([task_type.ascore_response(t, _reply("python", t.program), executor) for t in tasks])
     assert [s for s in scored if s.verdict is not Verdict.CORRECT] == []
