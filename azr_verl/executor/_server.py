@@ -162,11 +162,12 @@ class Server:
     def _child_main(self, job: dict, slot: int, rfd: int, wfd: int) -> None:
         try:
             os.close(rfd)
-            # Die with the server even if it is SIGKILLed (it is the only thread that forks).
+            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull, job["imports"])
+            # Die with the server even if it is SIGKILLed (it is the only thread that forks). Set
+            # after the uid change, which clears it; the getppid check closes the race with its death.
             _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != self.pid:
                 os._exit(0)
-            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull, job["imports"])
             data = _jobs.frame_record(_child.run_job(job, self.cap))
         except BaseException as exc:  # the child must leave by _exit only
             message = f"child setup: {exc!r}"[:500].replace("\0", "")

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from azr_verl.executor import ExecLimits, Executor
-from azr_verl.executor.executor import DEFAULT_UID_BASE
 
 # Short limits keep the suite fast; the defaults are exercised by the data test and the benchmark.
 FAST_LIMITS = ExecLimits(timeout_s=1.0, cpu_time_s=1.0, memory_mb=256)
-SANDBOX_UIDS = range(DEFAULT_UID_BASE, DEFAULT_UID_BASE + 1000)
+# Sandbox uids of this test process only: other executors on the machine (other test runs) use
+# their own, so "no sandbox process left" can be asserted exactly.
+UID_BASE = 200_000 + (os.getpid() % 10_000) * 1_000
+SANDBOX_UIDS = range(UID_BASE, UID_BASE + 1000)
 
 
 def sandbox_processes() -> list[int]:
@@ -55,14 +57,14 @@ def descendants(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def executor() -> Iterator[Executor]:
-    with Executor(FAST_LIMITS, max_workers=4) as shared:
+    with Executor(FAST_LIMITS, max_workers=4, uid_base=UID_BASE) as shared:
         yield shared
 
 
 @pytest.fixture(scope="module")
 def raw_executor() -> Iterator[Executor]:
     """Static check OFF: proves the runtime limits hold when the static check is fooled."""
-    with Executor(FAST_LIMITS, max_workers=4, static_check=False) as shared:
+    with Executor(FAST_LIMITS, max_workers=4, static_check=False, uid_base=UID_BASE) as shared:
         yield shared
 
 
@@ -74,6 +76,11 @@ def sandbox_processes_fixture():
 @pytest.fixture(name="descendants", scope="session")
 def descendants_fixture():
     return descendants
+
+
+@pytest.fixture(name="uid_base", scope="session")
+def uid_base_fixture() -> int:
+    return UID_BASE
 
 
 @pytest.fixture
