@@ -29,20 +29,6 @@ def is_active() -> bool:
     return _active
 
 
-def _select_cpu_platform() -> None:
-    """Make veRL's platform singleton the CPU platform, also if something already resolved another."""
-    from verl.plugin.platform import platform_manager
-
-    from azr_verl.cpu.platform import PlatformCPU
-
-    current = getattr(platform_manager, "_current_platform", None)
-    if current is not None and not isinstance(current, PlatformCPU):
-        logger.warning(
-            "azr-verl CPU backend: replacing the already resolved platform %s", type(current).__name__
-        )
-        platform_manager.set_platform(PlatformCPU())
-
-
 def activate() -> None:
     """Turn on the CPU backend in this process; Ray workers started afterwards inherit it.
 
@@ -56,7 +42,7 @@ def activate() -> None:
     """
     global _active
     from azr_verl.cpu import registration
-    from azr_verl.cpu.patches import apply_patches, check_verl_version
+    from azr_verl.cpu.patches import apply_patches, check_verl_version, select_cpu_platform
 
     check_verl_version()
     if _active:
@@ -64,6 +50,6 @@ def activate() -> None:
     os.environ[PLATFORM_ENV] = "cpu"
     registration.install_registrations()
     apply_patches()
-    _select_cpu_platform()
+    select_cpu_platform()
     _active = True
     logger.info("azr-verl CPU backend active (pid %d)", os.getpid())

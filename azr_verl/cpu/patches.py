@@ -18,6 +18,8 @@ they refuse with `UnsupportedVerlVersionError` instead of patching code they wer
 |   | `cpu`                                 | platform's device name; FSDP registers only cuda and npu   | registrations in `fsdp/transformer_impl.py`  |
 | 4 | `("hf", "async")` in the rollout      | the hybrid worker builds its in-process rollout adapter    | `verl/workers/rollout/base.py`               |
 |   | adapter table                         | from this private table; there is no public register call  | `_ROLLOUT_REGISTRY`, `get_rollout_class`     |
+| 5 | platform singleton set to `cpu` if    | a process keeps the platform it resolved first for its     | `verl/plugin/platform/platform_manager.py`   |
+|   | another was resolved before activation| lifetime; only `set_platform` replaces it                  | `_current_platform` (read), `set_platform`   |
 
 Entry 3 replaces the `VERL_ENGINE_DEVICE=cuda VERL_ENGINE_VENDOR=nvidia` environment override: the
 same engine classes are found, without telling every engine lookup in the process that it runs on
@@ -40,6 +42,7 @@ __all__ = [
     "check_verl_version",
     "cpu_process_group_backend",
     "register_rollout_adapter",
+    "select_cpu_platform",
 ]
 
 logger = logging.getLogger(__name__)
@@ -133,6 +136,20 @@ def register_rollout_adapter(module: ModuleType) -> None:
     if not isinstance(table, dict):
         raise UnsupportedVerlVersionError(f"{module.__name__}._ROLLOUT_REGISTRY is missing or not a dict")
     table.setdefault(("hf", "async"), ROLLOUT_ADAPTER)
+
+
+def select_cpu_platform() -> None:
+    """Make veRL's platform singleton the CPU platform, also if another was already resolved (entry 5)."""
+    from verl.plugin.platform import platform_manager
+
+    from azr_verl.cpu.platform import PlatformCPU
+
+    current = getattr(platform_manager, "_current_platform", None)
+    if current is not None and not isinstance(current, PlatformCPU):
+        logger.warning(
+            "azr-verl CPU backend: replacing the already resolved platform %s", type(current).__name__
+        )
+        platform_manager.set_platform(PlatformCPU())
 
 
 def apply_patches() -> None:

@@ -57,8 +57,12 @@ def _register_adapter(module: ModuleType) -> None:
         check_verl_version()
         register_rollout_adapter(module)
     except UnsupportedVerlVersionError as exc:
-        # Not fatal here: only a run that asks for rollout.name=hf needs it, and that run fails loudly.
-        logger.warning("azr-verl: rollout 'hf' not registered: %s", exc)
+        # Not fatal here: only a CPU run needs it, and there activate() refuses loudly as well.
+        from azr_verl.cpu.activation import is_requested
+
+        logger.log(
+            logging.WARNING if is_requested() else logging.DEBUG, "rollout 'hf' not registered: %s", exc
+        )
         return
     _registered.add("adapter")
 

@@ -138,6 +138,7 @@ class HFServerAdapter(BaseRollout):
             raise NotImplementedError("the hf rollout does not load LoRA adapters; use model.lora.merge=True")
         bucket: list[tuple[str, torch.Tensor]] = []
         bucket_bytes = 0
+        first = True
         for name, tensor in weights:
             if not self.is_leader_rank:
                 continue
@@ -145,9 +146,9 @@ class HFServerAdapter(BaseRollout):
             bucket.append((name, cpu_tensor))
             bucket_bytes += cpu_tensor.numel() * cpu_tensor.element_size()
             if bucket_bytes >= _BUCKET_BYTES:
-                await self._server_handle().load_weights.remote(bucket, final=False)
-                bucket, bucket_bytes = [], 0
+                await self._server_handle().load_weights.remote(bucket, first=first, final=False)
+                bucket, bucket_bytes, first = [], 0, False
         if self.is_leader_rank:
             await self._server_handle().load_weights.remote(
-                bucket, final=True, global_steps=kwargs.get("global_steps")
+                bucket, first=first, final=True, global_steps=kwargs.get("global_steps")
             )

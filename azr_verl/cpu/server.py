@@ -207,9 +207,13 @@ class HFRolloutServer:
     # -- weights -----------------------------------------------------------------------------------
 
     async def load_weights(
-        self, named_tensors: list[tuple[str, torch.Tensor]], final: bool, global_steps: int | None = None
+        self,
+        named_tensors: list[tuple[str, torch.Tensor]],
+        first: bool = True,
+        final: bool = True,
+        global_steps: int | None = None,
     ) -> dict[str, Any]:
-        """Copy one bucket of full (unsharded) tensors into the model; `final` closes the update.
+        """Copy one bucket of full (unsharded) tensors into the model; `first`/`final` open/close an update.
 
         Raises:
             KeyError: a tensor name the model does not have (the sync would silently be partial).
@@ -218,10 +222,11 @@ class HFRolloutServer:
         self._ensure_batcher()
         async with self._model_lock:
             params = self.model.state_dict(keep_vars=True)
-            if not self._pending_names:
-                self._pending_names = {name for name, p in self.model.named_parameters()}
+            if first:
+                self._pending_names = {name for name, _ in self.model.named_parameters()}
             for name, tensor in named_tensors:
                 if name not in params:
+                    self._pending_names = set()
                     raise KeyError(
                         f"hf rollout: the actor sent {name!r}, which the rollout model does not have"
                     )

@@ -156,6 +156,18 @@ def test_a_partial_or_foreign_sync_is_refused(replica: HFReplica, fault: str) ->
     assert ray.get(server.state.remote())["weights_version"] == version
 
 
+def test_a_refused_sync_does_not_poison_the_next_one(replica: HFReplica, tiny_dir: Path) -> None:
+    server = replica.server_handle
+    with pytest.raises(ray.exceptions.RayTaskError):
+        ray.get(server.load_weights.remote([("model.nope", torch.zeros(1))], first=True, final=False))
+    weights = list(AutoModelForCausalLM.from_pretrained(tiny_dir).state_dict().items())
+    version = ray.get(server.state.remote())["weights_version"]
+    ray.get(server.load_weights.remote(weights[:3], first=True, final=False))
+    state = ray.get(server.load_weights.remote(weights[3:], first=False, final=True))
+    assert state["weights_version"] == version + 1
+    assert state["fingerprint"] == pytest.approx(weights_fingerprint(weights), rel=1e-12)
+
+
 def test_the_server_is_found_by_name_for_the_adapter(replica: HFReplica) -> None:
     assert ray.get_actor(server_name(0)) is not None
     assert replica.server_address == f"hf://{server_name(0)}"
