@@ -11,6 +11,7 @@ import logging
 import os
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -95,8 +96,7 @@ def fsync_dir(directory: Path) -> None:
 
 
 def _create(path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.creating-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.creating-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     conn = sqlite3.connect(tmp, isolation_level=None)
     try:
         conn.executescript(_SCHEMA)
@@ -111,9 +111,17 @@ def _create(path: Path) -> None:
         conn.close()
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)  # unlike a rename, never replaces a buffer another process just created
+    except FileExistsError:
+        logger.info("buffer file %s was created concurrently; using that one", path)
+    except OSError:  # a filesystem without hard links
+        os.replace(tmp, path)
+    else:
+        logger.info("created buffer file %s", path)
+    finally:
+        tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
-    logger.info("created buffer file %s", path)
 
 
 def integrity_problems(conn: sqlite3.Connection, *, full: bool = False) -> list[str]:

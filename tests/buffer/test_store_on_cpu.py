@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,25 @@ def test_add_failing_midway_stores_nothing_and_the_store_stays_usable(make_task,
         "SELECT COUNT(*) FROM tasks"
     ).fetchone() == (0,)
     assert store.add([make_task("code_o", 1)])[0].inserted
+
+
+def test_concurrent_creators_share_one_file(tmp_path: Path) -> None:
+    path, stores, errors = tmp_path / "b.sqlite", [], []
+
+    def open_store() -> None:
+        try:
+            stores.append(TaskStore(path))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(stores) == 4
+    stores[0].add([Task(TaskKind.DEDUCTION, "def f(x):\n    return x", ("1",), ("1",))])
+    assert [s.count() for s in stores] == [1, 1, 1, 1]  # all opened the same file, none a replaced one
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("b.sqlite-")) == ["b.sqlite"]
+    for store in stores:
+        store.close()
