@@ -55,7 +55,7 @@ def _kill(proc: subprocess.Popen) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("sync", "delay_s"), [("full", 0.0), ("full", 0.013), ("normal", 0.004), ("normal", 0.021)]
+    ("sync", "delay_s"), [("full", 0.0), ("full", 0.012), ("normal", 0.005), ("normal", 0.025)]
 )
 def test_sigkill_mid_batch_loses_no_acknowledged_task(tmp_path: Path, sync: str, delay_s: float) -> None:
     path = tmp_path / "buffer.sqlite"
