@@ -10,6 +10,7 @@ from __future__ import annotations
 from azr_verl.executor import ExecRequest, ExecStatus
 from azr_verl.tasks.base import AnswerCheck, Plan
 from azr_verl.tasks.limits import ENTRY_FUNCTION
+from azr_verl.tasks.literals import parses
 from azr_verl.tasks.parsing import FormatError, extract_block, strip_entry_call
 from azr_verl.tasks.program_input import ProgramInputTaskType
 from azr_verl.tasks.prompts import ANSWER_FORMAT, Prompt, PromptStyle, code_block, render
@@ -57,6 +58,8 @@ class AbductionTaskType(ProgramInputTaskType):
     def answer_plan(self, task: Task, answer: str) -> Plan[AnswerCheck]:
         if len(answer) > self.limits.max_answer_chars:
             return AnswerCheck(Verdict.WRONG, f"answer has {len(answer)} characters")
+        if not parses(f"{ENTRY_FUNCTION}({answer}\n)"):
+            return AnswerCheck(Verdict.WRONG, "the answer is no argument list")
         [result] = yield [ExecRequest.check_output(task.program, answer, task.output)]
         if result.ok:
             return AnswerCheck(Verdict.CORRECT)

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PlainLiteral", "parse_plain_literal", "parse_quietly", "plain_values_equal"]
+__all__ = ["PlainLiteral", "parse_plain_literal", "parse_quietly", "parses", "plain_values_equal"]
 
 _NUMBER_TYPES = (int, float, complex)
 _CONTAINERS = (ast.Tuple, ast.List, ast.Set)
@@ -38,6 +38,18 @@ def parse_quietly(text: str, mode: str = "exec") -> ast.AST:
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         return ast.parse(text, mode=mode)
+
+
+def parses(text: str, mode: str = "eval") -> bool:
+    """Whether `text` is syntactically valid (an expression by default); never raises.
+
+    Text that does not parse cannot evaluate to anything, so no execution is spent on it.
+    """
+    try:
+        parse_quietly(text, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
 
 
 def _depth_ok(node: ast.expr, max_depth: int) -> bool:

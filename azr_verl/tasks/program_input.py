@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from azr_verl.executor import ExecRequest, ExecStatus
 from azr_verl.tasks.base import AnswerCheck, Plan, Proposal, ProposalContext, TaskType
 from azr_verl.tasks.limits import ENTRY_FUNCTION
-from azr_verl.tasks.literals import parse_plain_literal, plain_values_equal
+from azr_verl.tasks.literals import parse_plain_literal, parses, plain_values_equal
 from azr_verl.tasks.parsing import FormatError, extract_blocks, strip_entry_call
 from azr_verl.tasks.prompts import ANSWER_FORMAT, Prompt, PromptStyle, bullet_list, code_block, render
 from azr_verl.tasks.rewards import Verdict
@@ -63,6 +63,10 @@ def comparable_outputs_plan(
             verdicts[index] = Rejection(
                 RejectionRule.OUTPUT_TOO_LARGE, f"output has {len(output)} characters, limit {max_chars}"
             )
+        elif not parses(output):
+            verdicts[index] = Rejection(
+                RejectionRule.OUTPUT_NOT_COMPARABLE, f"repr {output[:80]!r} is no expression"
+            )
         elif parse_plain_literal(output, max_chars, max_depth) is None:
             pending.append(index)
     if pending:
@@ -83,6 +87,8 @@ def values_equal_plan(answer: str, gold: str, max_chars: int, max_depth: int) ->
     same = plain_values_equal(answer, gold, max_chars, max_depth)
     if same is not None:
         return AnswerCheck(Verdict.CORRECT if same else Verdict.WRONG, "compared as literals")
+    if not parses(answer):
+        return AnswerCheck(Verdict.WRONG, "the answer is no Python expression")
     [result] = yield [ExecRequest.values_equal(gold, answer)]
     if result.ok:
         return AnswerCheck(Verdict.CORRECT, "compared in the sandbox")

@@ -120,22 +120,19 @@ def test_induction_needs_every_held_out_pair(executor) -> None:
 
 
 @pytest.mark.parametrize(
-    ("program", "verdict"),
+    "program",
     [
-        ("def g(n):\n    return n * n", Verdict.WRONG),
-        ("import os\n\ndef f(n):\n    return n * n", Verdict.WRONG),
-        ("def f(n):\n    while True:\n        pass", Verdict.WRONG),
+        "def g(n):\n    return n * n",
+        "import os\n\ndef f(n):\n    return n * n",
+        "def f(n):\n    while True:\n        pass",
+        "def f(n)\n    return n",
     ],
 )
-def test_induction_answers_that_break_rules_are_wrong_not_crashes(
-    executor, program: str, verdict: Verdict
-) -> None:
-    assert (
-        get_task_type("code_f")
-        .score_response(_induction_task(), _answer("python", program), executor)
-        .verdict
-        is verdict
+def test_induction_answers_that_break_rules_are_wrong_not_crashes(quick_executor, program: str) -> None:
+    scored = get_task_type("code_f").score_response(
+        _induction_task(), _answer("python", program), quick_executor
     )
+    assert scored.verdict is Verdict.WRONG
 
 
 @pytest.mark.parametrize("kind", ["code_o", "code_i", "code_f", "code_e"])
