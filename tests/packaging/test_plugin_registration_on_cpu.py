@@ -14,9 +14,13 @@ PROBE = textwrap.dedent(
     import json
     import verl  # nothing of azr_verl is imported explicitly: only veRL's entry-point discovery
     from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY
+    from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY
+    from verl.experimental.agent_loop.agent_loop import _agent_loop_registry
     import sys
     print(json.dumps({
         "estimators": sorted(ADV_ESTIMATOR_REGISTRY),
+        "trainers": sorted(TRAINER_REGISTRY),
+        "agent_loops": sorted(_agent_loop_registry),
         "plugin_loaded": "azr_verl.plugin" in sys.modules,
     }))
     """
@@ -39,6 +43,8 @@ def test_bare_import_verl_registers_azr_components_in_a_fresh_process():
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["plugin_loaded"]
     assert "trr_pp" in found["estimators"]
+    assert "azr" in found["trainers"]
+    assert {"azr_propose", "azr_solve"} <= set(found["agent_loops"])
 
 
 def test_plugin_can_be_disabled_with_verls_own_switch():
