@@ -7,6 +7,7 @@ to do, so a broken config stops the run at start instead of deep inside a traini
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -47,7 +48,8 @@ class AZRConfig:
         prompt_style: "chat" (the tokenizer's chat template, instruct models) or "base" (R1 text).
         seed: seed of buffer sampling; a run with the same seed samples the same tasks.
         seed_files: seed task files (the reference's jsonl) loaded into a new buffer.
-        run_dir: directory of the buffer file; empty means `trainer.default_local_dir`.
+        run_id: names the run's buffer actor; the YAML sets `project_name/experiment_name`.
+        run_dir: directory of the buffer file; the YAML sets `trainer.default_local_dir`.
         rewards: reward values (`RewardConfig`).
         limits: task size and count limits (`TaskLimits`).
         executor: executor settings.
@@ -61,7 +63,8 @@ class AZRConfig:
     prompt_style: PromptStyle = PromptStyle.CHAT
     seed: int = 0
     seed_files: tuple[str, ...] = ()
-    run_dir: str = ""
+    run_id: str = "azr"
+    run_dir: str = "."
     rewards: RewardConfig = field(default_factory=RewardConfig)
     limits: TaskLimits = field(default_factory=TaskLimits)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
@@ -87,6 +90,10 @@ class AZRConfig:
                 f"{cap}: the buffer can never hold that many references of one task type; lower "
                 f"{_PREFIX}.num_references or raise the cap"
             )
+        if not self.run_id or not isinstance(self.run_id, str):
+            raise ValueError(f"{_PREFIX}.run_id must be a non-empty string, got {self.run_id!r}")
+        if not self.run_dir or not isinstance(self.run_dir, str):
+            raise ValueError(f"{_PREFIX}.run_dir must be a directory path, got {self.run_dir!r}")
         object.__setattr__(self, "prompt_style", _prompt_style(self.prompt_style))
         self._check_slot_weights()
 
@@ -107,6 +114,11 @@ class AZRConfig:
 
     def slot_weight(self, slot: str) -> float:
         return float(self.slot_weights.get(slot, 1.0))
+
+    @property
+    def buffer_path(self) -> str:
+        """The run's buffer file."""
+        return os.path.join(self.run_dir, self.buffer.file_name)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> AZRConfig:
