@@ -167,3 +167,25 @@ def test_any_response_gets_a_score_from_the_defined_set(reply: str, which: int) 
     truth = _PAIRS_TRUTH if module is program_synthesis else _IO_TRUTH
     result = module.compute_score("s", reply, truth)
     assert result["score"] in _SCORES and tuple(result) == RESULT_KEYS
+
+
+@pytest.mark.parametrize(
+    ("data_source", "reply", "score"),
+    [
+        ("cruxeval_o", _reply("output", "'baba'"), 1.0),
+        ("cruxeval_i", _reply("input", "'ab', 2"), 1.0),
+        ("cruxeval_o", _reply("input", "'ab', 2"), -1.0),  # an input where an output is due
+    ],
+)
+def test_cruxeval_dispatches_on_data_source(data_source: str, reply: str, score: float) -> None:
+    from reward_fns import cruxeval
+
+    assert cruxeval.compute_score(data_source, reply, _IO_TRUTH)["score"] == score
+    assert asyncio.run(cruxeval.compute_score_async(data_source, reply, _IO_TRUTH))["score"] == score
+
+
+def test_cruxeval_refuses_an_unknown_data_source_by_name() -> None:
+    from reward_fns import cruxeval
+
+    with pytest.raises(ValueError, match=r"'gsm8k'"):
+        cruxeval.compute_score("gsm8k", "x", _IO_TRUTH)
