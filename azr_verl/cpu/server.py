@@ -9,12 +9,12 @@ Weights arrive from the FSDP actor after every update (`load_weights`, in bucket
 has `final=True`). Loading and generating exclude each other, and each finished load bumps
 `weights_version` and records a fingerprint of the weights, so a test can prove that generation
 after an update used the updated weights: every `TokenOutput.extra_fields` carries the version, and
-an optional JSON-lines trace (`engine_kwargs.hf.trace_path`) records each sync and the first
-generation of each version.
+an optional JSON-lines trace (`engine_kwargs.hf.trace_path`) records each sync and each generated
+batch.
 
 Options under `actor_rollout_ref.rollout.engine_kwargs.hf`: `dtype` (default float32), `num_threads`
-(torch threads; default all cores), `batch_wait_ms` (how long to wait for a batch to fill; default
-20), `trace_path`.
+(torch threads; default all cores), `batch_wait_ms` (a batch closes once no request arrived for this
+long; default 20), `max_batch_wait_ms` (or after this long; default 250), `trace_path`.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class HFServerOptions:
     dtype: str = "float32"
     num_threads: int = 0
     batch_wait_ms: float = 20.0
+    max_batch_wait_ms: float = 250.0
     trace_path: str | None = None
 
     @classmethod
@@ -110,7 +111,6 @@ class HFRolloutServer:
         self._wakeup: asyncio.Event | None = None
         self._model_lock: asyncio.Lock | None = None
         self._batcher: asyncio.Task | None = None
-        self._traced_versions: set[int] = set()
         logger.info("hf rollout server %d: %s loaded (%s)", replica_rank, model_path, self.options.dtype)
 
     # -- generation ------------------------------------------------------------------------------
@@ -171,11 +171,20 @@ class HFRolloutServer:
             extra_fields={"global_steps": self.global_steps, "hf_weights_version": version},
         )
 
+    async def _let_batch_fill(self, max_batch: int) -> None:
+        """Wait while requests keep arriving: an agent-loop worker sends a group's requests one by one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.max_batch_wait_ms / 1000
+        seen = -1
+        while seen != len(self._queue) and len(self._queue) < max_batch and loop.time() < deadline:
+            seen = len(self._queue)
+            await asyncio.sleep(self.options.batch_wait_ms / 1000)
+
     async def _batch_loop(self) -> None:
         max_batch = max(1, int(getattr(self.config, "max_num_seqs", 256)))
         while True:
             await self._wakeup.wait()
-            await asyncio.sleep(self.options.batch_wait_ms / 1000)
+            await self._let_batch_fill(max_batch)
             self._wakeup.clear()
             batch, self._queue = self._queue[:max_batch], self._queue[max_batch:]
             if self._queue:
@@ -199,6 +208,7 @@ class HFRolloutServer:
                         if not future.done():
                             future.set_exception(exc)
                     continue
+            logger.debug("hf rollout %d: generated a batch of %d", self.replica_rank, len(batch))
             self._trace_generation(version, len(batch))
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
@@ -275,16 +285,9 @@ class HFRolloutServer:
             handle.write(json.dumps(record) + "\n")
 
     def _trace_generation(self, version: int, batch_size: int) -> None:
-        if version not in self._traced_versions:
-            self._traced_versions.add(version)
-            self._trace(
-                {
-                    "event": "generate",
-                    "version": version,
-                    "fingerprint": self.fingerprint,
-                    "batch": batch_size,
-                }
-            )
+        self._trace(
+            {"event": "generate", "version": version, "fingerprint": self.fingerprint, "batch": batch_size}
+        )
 
     # -- lifecycle calls veRL makes on every rollout server ---------------------------------------
 

@@ -85,5 +85,6 @@ def test_actor_weights_changed_and_the_rollout_generated_with_the_synced_weights
     assert syncs[3] == pytest.approx(trained, rel=1e-9)
     assert syncs[2] != pytest.approx(syncs[1], rel=1e-7)
     # Step 1 sampled with version 1 (the initial policy), step 2 with version 2 (after update 1).
-    assert [(g["global_steps"], g["version"]) for g in generations] == [(0, 1), (1, 2)]
+    assert {(g["global_steps"], g["version"]) for g in generations} == {(0, 1), (1, 2)}
+    assert sum(g["batch"] for g in generations) == 2 * 16  # 4 prompts x 4 samples per step
     assert all(g["fingerprint"] == syncs[g["version"]] for g in generations)
