@@ -66,6 +66,7 @@ class ServerProcess:
         self.index = index
         self._ids = itertools.count()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._futures: dict[int, Future] = {}
         self.dead = False
         self._fallback_tmp = tempfile.gettempdir()
@@ -119,23 +120,26 @@ class ServerProcess:
         """Send jobs in one write; return one future per job (resolved to an ExecResult).
 
         Raises:
-            ServerDied: the server is gone (nothing was queued; the caller may use a new server).
+            ServerDied: the server is gone (its in-flight jobs are failed; the caller may retry on a
+                new server).
         """
         futures = [Future() for _ in jobs]
+        ids = [next(self._ids) for _ in jobs]
         with self._lock:
             if self.dead:
                 raise ServerDied("fork-server is not running")
-            lines = []
-            for job, future in zip(jobs, futures, strict=True):
-                job_id = next(self._ids)
-                self._futures[job_id] = future
-                lines.append(json.dumps({**job, "i": job_id}))
-            data = memoryview(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
+            self._futures.update(zip(ids, futures, strict=True))
+        lines = [json.dumps({**job, "i": job_id}) for job, job_id in zip(jobs, ids, strict=True)]
+        data = memoryview(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
+        # Written outside `_lock`: the reader thread must keep draining results (it takes `_lock`)
+        # while a large batch waits for room in the pipe, or server and client would block each other.
+        with self._write_lock:
             try:
                 while data:
                     data = data[os.write(self._stdin, data) :]
             except OSError as exc:
-                self._mark_dead_locked(f"write to fork-server failed: {exc}")
+                with self._lock:
+                    self._mark_dead_locked(f"write to fork-server failed: {exc}")
                 raise ServerDied(str(exc)) from exc
         return futures
 

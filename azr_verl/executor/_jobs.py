@@ -15,7 +15,7 @@ from builtins import int, len  # noqa: UP029
 
 __all__ = ["CodeCache", "compile_job", "decode_record", "frame_record"]
 
-_CACHE_ENTRIES = 2048
+_CACHE_ENTRIES = 256  # small: the server's heap is copied (page tables) on every fork
 _LENGTH_DIGITS = 8
 _MALFORMED = {"s": "error", "t": "ProcessExit", "m": "the process wrote a malformed result"}
 

@@ -113,6 +113,12 @@ class ExecRequest:
     outputs: tuple[str, ...] = ()
     runs: int = 1
 
+    def __post_init__(self) -> None:
+        texts = (self.program, *self.inputs, *self.outputs)
+        if not all(isinstance(text, str) for text in texts):
+            kinds = sorted({type(text).__name__ for text in texts if not isinstance(text, str)})
+            raise TypeError(f"ExecRequest texts must be str (program, inputs, outputs); got {kinds}")
+
     @classmethod
     def run(cls, program: str, input_text: str) -> ExecRequest:
         """value = repr(f(<input_text>))."""

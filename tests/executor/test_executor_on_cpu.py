@@ -322,3 +322,19 @@ def test_default_executor_is_shared_and_refuses_other_limits() -> None:
     assert get_default_executor(shared.limits) is shared
     with pytest.raises(ValueError, match="already uses"):
         get_default_executor(ExecLimits(timeout_s=9.0))
+
+
+def test_non_text_arguments_are_refused_before_anything_runs(executor) -> None:
+    with pytest.raises(TypeError, match="must be str"):
+        executor.run(DOUBLE, 3)  # type: ignore[arg-type]
+
+
+def test_an_empty_batch_returns_an_empty_list(executor) -> None:
+    assert executor.map([]) == []
+
+
+def test_a_batch_much_larger_than_the_pipe_flows_without_deadlock(executor) -> None:
+    padding = "# " + "x" * 4000 + "\n"
+    requests = [ExecRequest.run(padding + DOUBLE, str(k)) for k in range(600)]  # ~2.4 MB of requests
+    results = executor.map(requests)
+    assert [r.value for r in results] == [str(2 * k) for k in range(600)]
