@@ -16,7 +16,12 @@ __all__ = ["COMPONENT_MODULES", "register_all", "registration_errors"]
 logger = logging.getLogger(__name__)
 
 # Modules whose import performs a registration with a veRL registry (decorators at module level).
-COMPONENT_MODULES: tuple[str, ...] = ("azr_verl.advantage", "azr_verl.trainer", "azr_verl.agent_loops")
+COMPONENT_MODULES: tuple[str, ...] = (
+    "azr_verl.advantage",
+    "azr_verl.trainer",
+    "azr_verl.agent_loops",
+    "azr_verl.reward",
+)
 
 _errors: dict[str, str] = {}
 

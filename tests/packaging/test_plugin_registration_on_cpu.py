@@ -16,11 +16,13 @@ PROBE = textwrap.dedent(
     from verl.trainer.ppo.core_algos import ADV_ESTIMATOR_REGISTRY
     from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY
     from verl.experimental.agent_loop.agent_loop import _agent_loop_registry
+    from verl.experimental.reward_loop.reward_manager.registry import REWARD_MANAGER
     import sys
     print(json.dumps({
         "estimators": sorted(ADV_ESTIMATOR_REGISTRY),
         "trainers": sorted(TRAINER_REGISTRY),
         "agent_loops": sorted(_agent_loop_registry),
+        "reward_managers": sorted(REWARD_MANAGER),
         "plugin_loaded": "azr_verl.plugin" in sys.modules,
     }))
     """
@@ -45,6 +47,7 @@ def test_bare_import_verl_registers_azr_components_in_a_fresh_process():
     assert "trr_pp" in found["estimators"]
     assert "azr" in found["trainers"]
     assert {"azr_propose", "azr_solve"} <= set(found["agent_loops"])
+    assert "azr" in found["reward_managers"]
 
 
 def test_plugin_can_be_disabled_with_verls_own_switch():
