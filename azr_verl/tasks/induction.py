@@ -79,6 +79,11 @@ class InductionTaskType(TaskType):
     program_source_kinds = (TaskKind.DEDUCTION, TaskKind.ABDUCTION)
 
     def proposer_prompt(self, context: ProposalContext, style: PromptStyle = PromptStyle.CHAT) -> Prompt:
+        """The program to probe (`context.program`, required) and the rules; references are not shown.
+
+        Raises:
+            ValueError: `context.program` is None.
+        """
         if context.program is None:
             raise ValueError("an induction proposer prompt needs ProposalContext.program (a buffer program)")
         count = self.limits.induction_num_inputs

@@ -97,9 +97,11 @@ def test_parsers_give_a_value_or_a_format_error(response: str, kind: str) -> Non
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(responses, st.sampled_from(_KINDS))
-def test_scoring_any_response_gives_a_reward_from_the_defined_set(executor, response: str, kind: str) -> None:
+def test_scoring_any_response_gives_a_reward_from_the_defined_set(
+    quick_executor, response: str, kind: str
+) -> None:
     config = RewardConfig()
-    scored = get_task_type(kind).score_response(_TASKS[kind], response, executor, config)
+    scored = get_task_type(kind).score_response(_TASKS[kind], response, quick_executor, config)
     assert scored.verdict in set(Verdict)
     assert scored.reward in config.solver_values
     assert (scored.answer is None) == (scored.verdict is Verdict.FORMAT_ERROR)
@@ -112,10 +114,10 @@ def test_scoring_any_response_gives_a_reward_from_the_defined_set(executor, resp
 )
 @given(responses, st.sampled_from(_KINDS))
 def test_validating_any_proposal_gives_a_task_a_rejection_or_a_format_error(
-    executor, response: str, kind: str
+    quick_executor, response: str, kind: str
 ) -> None:
     context = ProposalContext(program="def f(a):\n    return a * 2")
-    result = get_task_type(kind).validate_response(response, executor, context)
+    result = get_task_type(kind).validate_response(response, quick_executor, context)
     assert isinstance(result, (Task, Rejection, FormatError))
     if isinstance(result, Rejection):
         assert result.rule.model_fault, result
