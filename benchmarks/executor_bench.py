@@ -88,33 +88,54 @@ def rate_pebble(checks: list[tuple[str, str, str]], workers: int, timeout_s: flo
         return len(checks) / (time.perf_counter() - started)
 
 
-def rate_fork_floor(count: int) -> float:
-    """fork + _exit + waitpid from this process's size class: a bound no per-snippet process can beat."""
+def fork_floor(count: int) -> tuple[float, float]:
+    """fork + _exit + waitpid of a small Python process on every core: (forks/s, CPU ms per fork).
+
+    A bound no fresh-process-per-snippet design can beat on this machine.
+    """
     import subprocess
     import sys
 
     code = (
-        "import os, time\nn = int(os.environ['N'])\nt = time.perf_counter()\n"
+        "import os, time\nn = int(os.environ['N'])\nt = time.perf_counter()\nc = os.times()\n"
         "for _ in range(n):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n"
-        "    os.waitpid(pid, 0)\nprint(n / (time.perf_counter() - t))"
+        "    os.waitpid(pid, 0)\nd = os.times()\n"
+        "cpu = d.user + d.system + d.children_user + d.children_system - c.user - c.system "
+        "- c.children_user - c.children_system\nprint(n / (time.perf_counter() - t), cpu / n * 1e3)"
     )
     procs = [
         subprocess.Popen([sys.executable, "-S", "-c", code], env={"N": str(count)}, stdout=subprocess.PIPE)
         for _ in range(os.cpu_count() or 1)
     ]
-    return sum(float(proc.communicate()[0]) for proc in procs)
+    figures = [tuple(map(float, proc.communicate()[0].split())) for proc in procs]
+    return sum(rate for rate, _ in figures), statistics.mean(cpu for _, cpu in figures)
 
 
-def rate_executor(executor: Executor, checks: list[tuple[str, str, str]]) -> tuple[float, dict]:
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds of this process plus the given servers and their reaped children."""
+    own = os.times()
+    total = own.user + own.system
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15]) / ticks
+    return total
+
+
+def rate_executor(executor: Executor, checks: list[tuple[str, str, str]]) -> tuple[float, float, dict]:
+    """(executions/s, CPU ms per execution over caller + servers + snippets, status counts)."""
     requests = [ExecRequest.check_output(*check) for check in checks]
     executor.map(requests[:64])  # start the servers
+    pids = executor.server_pids()
+    cpu_before = _cpu_s(pids)
     started = time.perf_counter()
     results = executor.map(requests)
     rate = len(requests) / (time.perf_counter() - started)
+    cpu_ms = (_cpu_s(pids) - cpu_before) / len(requests) * 1e3
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status.value] = counts.get(result.status.value, 0) + 1
-    return rate, counts
+    return rate, cpu_ms, counts
 
 
 def hang_batch_executor(executor: Executor) -> float:
@@ -199,23 +220,35 @@ def main() -> None:
     in_process = statistics.median(rate_in_process(checks) for _ in range(repeats))
     pebble_1 = statistics.median(rate_pebble(checks, 1, timeout_s) for _ in range(repeats))
     pebble_2 = statistics.median(rate_pebble(checks, 2, timeout_s) for _ in range(repeats))
-    floor = statistics.median(rate_fork_floor(2000) for _ in range(repeats))
+    floors = [fork_floor(2000) for _ in range(repeats)]
+    floor, floor_cpu_ms = statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors)
+    cores = os.cpu_count() or 1
     with Executor() as executor:
         ours_runs = [rate_executor(executor, checks) for _ in range(repeats)]
-        ours = statistics.median(rate for rate, _ in ours_runs)
+        ours = statistics.median(run[0] for run in ours_runs)
+        cpu_ms = statistics.median(run[1] for run in ours_runs)
         print(
             f"\nexecutor: {executor.max_workers} workers; isolation complete: {executor.isolation.complete}"
         )
-        print(f"executor statuses: {ours_runs[-1][1]}")
+        print(f"executor statuses: {ours_runs[-1][2]}")
         print(f"\nexecutions per second (median of {repeats})")
+        rows = [
+            ("in-process exec (no isolation)", in_process),
+            ("pebble, 1 worker (reference style)", pebble_1),
+            ("pebble, 2 workers", pebble_2),
+            ("bare fork floor (no work)", floor),
+        ]
+        for label, rate in rows:
+            print(f"  {label:36s} {rate:9.0f}   ours/this = {ours / rate:5.2f}")
         print(
-            f"  in-process exec (no isolation)     {in_process:9.0f}   ours/this = {ours / in_process:5.2f}"
+            f"  {'this executor (full isolation)':36s} {ours:9.0f}   target >= 1000: {'met' if ours >= 1000 else 'NOT met'}"
         )
-        print(f"  pebble, 1 worker (reference style) {pebble_1:9.0f}   ours/this = {ours / pebble_1:5.2f}")
-        print(f"  pebble, 2 workers                  {pebble_2:9.0f}   ours/this = {ours / pebble_2:5.2f}")
-        print(f"  bare fork floor (no work)          {floor:9.0f}   ours/this = {ours / floor:5.2f}")
+        print("\nCPU per execution (less sensitive to other load on the machine)")
         print(
-            f"  this executor (full isolation)     {ours:9.0f}   target >= 1000: {'met' if ours >= 1000 else 'NOT met'}"
+            f"  bare fork floor     {floor_cpu_ms:6.3f} ms  -> {cores / floor_cpu_ms * 1e3:6.0f}/s on {cores} idle cores"
+        )
+        print(
+            f"  this executor       {cpu_ms:6.3f} ms  -> {cores / cpu_ms * 1e3:6.0f}/s on {cores} idle cores"
         )
 
         hang_ours = min(hang_batch_executor(executor) for _ in range(repeats))
