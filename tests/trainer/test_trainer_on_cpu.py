@@ -11,11 +11,13 @@ from omegaconf import OmegaConf
 from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1 import get_trainer_cls
 from verl.trainer.ppo.v1 import trainer_base as verl_trainer_base
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 from verl.utils.tensordict_utils import list_of_dict_to_tensordict
 
 from azr_verl import trainer as azr_trainer
 from azr_verl.advantage import GROUP_KEY
-from azr_verl.tasks import Role, TaskKind, group_label
+from azr_verl.buffer.store import TaskStore
+from azr_verl.tasks import Role, Task, TaskKind, group_label
 
 GROUPS = [group_label(kind, role) for kind in list(TaskKind)[:3] for role in Role]
 
@@ -139,3 +141,62 @@ def test_other_estimators_run_veRLs_path_untouched(monkeypatch, estimator):
         KVBatchMeta(partition_id="train", keys=keys, tags=[{}] * len(keys)), metrics={}
     )
     assert fake_tq.put_fields is not None
+
+
+def _checkpointing_trainer(monkeypatch, tmp_path, store, resumed_step: int):
+    cls = get_trainer_cls("azr")
+    trainer = cls.__new__(cls)
+    trainer.config = OmegaConf.create(
+        {
+            "trainer": {
+                "default_local_dir": str(tmp_path / "ckpt"),
+                "resume_mode": "auto",
+                "resume_from_path": None,
+            }
+        }
+    )
+    trainer.__dict__["buffer"] = store  # the run's buffer actor in a real run; a TaskStore has its API
+    trainer.global_steps = 2
+    seen: dict = {}
+
+    def verl_save(self):
+        seen["snapshot_existed"] = (tmp_path / "ckpt" / "global_step_2" / "azr_buffer.sqlite").is_file()
+
+    def verl_load(self):
+        self.global_steps = resumed_step
+
+    monkeypatch.setattr(PPOTrainerSync, "_save_checkpoint", verl_save)
+    monkeypatch.setattr(PPOTrainerSync, "_load_checkpoint", verl_load)
+    return trainer, seen
+
+
+def _task(i: int) -> Task:
+    return Task("code_o", f"def f(x):\n    return x + {i}", ("1",), (str(1 + i),))
+
+
+def test_checkpoint_holds_the_buffer_snapshot_and_resume_restores_exactly_it(monkeypatch, tmp_path):
+    with TaskStore(tmp_path / "run" / "buffer.sqlite") as store:
+        store.seed_zero()
+        store.add([_task(i) for i in range(5)], step=1)
+        trainer, seen = _checkpointing_trainer(monkeypatch, tmp_path, store, resumed_step=2)
+        trainer._save_checkpoint()
+        assert seen["snapshot_existed"]  # written before veRL marks the checkpoint complete
+        at_checkpoint = {t.id: t.task for t in store.get(list(range(1, 50)))}
+        store.add([_task(i) for i in range(5, 9)], step=3)  # progress after the checkpoint, then a crash
+        trainer._load_checkpoint()
+        assert {t.id: t.task for t in store.get(list(range(1, 50)))} == at_checkpoint
+
+
+def test_resume_without_a_buffer_snapshot_names_the_missing_file(monkeypatch, tmp_path):
+    with TaskStore(tmp_path / "run" / "buffer.sqlite") as store:
+        trainer, _ = _checkpointing_trainer(monkeypatch, tmp_path, store, resumed_step=7)
+        with pytest.raises(FileNotFoundError, match=r"global_step_7/azr_buffer\.sqlite is missing"):
+            trainer._load_checkpoint()
+
+
+def test_a_fresh_start_restores_nothing(monkeypatch, tmp_path):
+    with TaskStore(tmp_path / "run" / "buffer.sqlite") as store:
+        store.seed_zero()
+        trainer, _ = _checkpointing_trainer(monkeypatch, tmp_path, store, resumed_step=0)
+        trainer._load_checkpoint()
+        assert store.count() > 0
