@@ -19,7 +19,6 @@ tenth of the cost of `json.dumps` in a fresh child, whose every first touch of a
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
 import sys
@@ -65,15 +64,7 @@ class _CappedSink:
 _SINK = _CappedSink()
 
 
-def _import_requested(names: list) -> None:
-    # As root, before the drop: the interpreter's files may be unreadable to the sandbox uid (a
-    # Python under /root), and the static check has already allowed these names.
-    for name in names:
-        with contextlib.suppress(Exception):  # the snippet's own import will report it
-            __import__(name)
-
-
-def enter_sandbox(cfg: dict, slot: int, result_fd: int, devnull_fd: int, imports: list) -> None:
+def enter_sandbox(cfg: dict, slot: int, result_fd: int, devnull_fd: int) -> None:
     """Lock down the freshly forked child before any snippet code runs.
 
     Args:
@@ -81,7 +72,6 @@ def enter_sandbox(cfg: dict, slot: int, result_fd: int, devnull_fd: int, imports
         slot: the worker slot; picks the uid and the working directory.
         result_fd: the only descriptor kept open besides 0-2 (the result pipe to the server).
         devnull_fd: /dev/null, put on 0, 1 and 2 so C-level writes go nowhere.
-        imports: modules the program imports that the server did not preload.
     """
     # A process group, not a session: setsid() also creates a scheduler autogroup (~0.2 ms).
     os.setpgid(0, 0)
@@ -90,8 +80,6 @@ def enter_sandbox(cfg: dict, slot: int, result_fd: int, devnull_fd: int, imports
     os.closerange(3, result_fd)
     os.closerange(result_fd + 1, 1 << 16)
     os.chdir(cfg["workdirs"][slot])
-    if imports:
-        _import_requested(imports)
     limits = cfg["limits"]
     cpu_s = max(1, int(-(-limits["cpu_time_s"] // 1)))
     memory_bytes = cfg["as_base_bytes"] + limits["memory_mb"] * 1024 * 1024

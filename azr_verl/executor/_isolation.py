@@ -8,6 +8,9 @@ inherits the result for free:
 - a new mount namespace in which every mount is made read-only (recursively) and fresh private
   tmpfs instances cover /tmp, /var/tmp, /dev/shm and /run/lock: nothing a snippet writes reaches the
   real disk, and nothing written under one server is visible to the host or to another server;
+- a Python installed under a private home (pyenv/conda under /root) is bind-mounted back into a
+  tmpfs covering that home, so the unprivileged sandbox uid can import the stdlib and nothing else
+  of that home is visible;
 - as root, children later drop to an unprivileged uid (see `_child.py`).
 
 When a step is not permitted (not root, a container without CAP_SYS_ADMIN, an old kernel) it is
@@ -21,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import stat
 
 __all__ = ["WRITABLE_TMPFS_DIRS", "apply_process_isolation"]
 
@@ -32,6 +36,8 @@ MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_BIND = 0x1000
+MNT_DETACH = 0x2
 AT_FDCWD = -100
 AT_RECURSIVE = 0x8000
 MOUNT_ATTR_RDONLY = 0x1
@@ -90,6 +96,57 @@ def _make_root_readonly(libc: ctypes.CDLL, notes: list[str]) -> bool:
     return True
 
 
+def _blocking_ancestor(path: str) -> str | None:
+    """The first directory on the way to `path` that other users cannot traverse (e.g. /root)."""
+    current = "/"
+    for part in path.strip("/").split("/"):
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & stat.S_IXOTH:
+            return current
+    return None
+
+
+def _expose_paths(libc: ctypes.CDLL, paths: list[str], notes: list[str]) -> bool:
+    """Make `paths` reachable by the sandbox uid inside this mount namespace.
+
+    A Python installed under a private home (pyenv or conda under /root or a 0750 /home/user) is
+    unreadable by other uids, so the sandbox could not import the stdlib. The private ancestor is
+    covered by a tmpfs (0755) into which only the needed paths are bind-mounted back: the rest of
+    that home stays hidden from snippets.
+    """
+    groups: dict[str, list[str]] = {}
+    for path in dict.fromkeys(os.path.realpath(p) for p in paths):
+        ancestor = _blocking_ancestor(path)
+        if ancestor is not None:
+            groups.setdefault(ancestor, []).append(path)
+    if not groups:
+        return True
+    stage = b"/tmp"
+    if libc.mount(b"tmpfs", stage, b"tmpfs", 0, b"mode=0700") != 0:
+        notes.append(f"staging tmpfs refused: {_errno_text()}")
+        return False
+    ok = True
+    for group, (ancestor, members) in enumerate(groups.items()):
+        staged = []
+        for index, path in enumerate(members):
+            holder = f"/tmp/stage-{group}-{index}"
+            os.mkdir(holder)
+            if libc.mount(path.encode(), holder.encode(), None, MS_BIND | MS_REC, None) == 0:
+                staged.append((holder, path))
+        if libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755") != 0:
+            notes.append(f"cover of {ancestor} refused: {_errno_text()}")
+            ok = False
+            continue
+        for holder, path in staged:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            ok &= libc.mount(holder.encode(), path.encode(), None, MS_BIND | MS_REC, None) == 0
+            libc.umount2(holder.encode(), MNT_DETACH)
+    libc.umount2(stage, MNT_DETACH)
+    if not ok:
+        notes.append("some interpreter paths could not be exposed to the sandbox uid")
+    return ok
+
+
 def _mount_private_tmpfs(libc: ctypes.CDLL, tmpfs_mb: int, notes: list[str]) -> bool:
     ok = True
     options = f"size={tmpfs_mb}m,nr_inodes=16384,mode=0755".encode()
@@ -102,11 +159,12 @@ def _mount_private_tmpfs(libc: ctypes.CDLL, tmpfs_mb: int, notes: list[str]) -> 
     return ok
 
 
-def apply_process_isolation(tmpfs_mb: int) -> dict[str, object]:
+def apply_process_isolation(tmpfs_mb: int, expose: list[str]) -> dict[str, object]:
     """Isolate the calling process (the fork-server) and report what is active.
 
     Args:
         tmpfs_mb: size of each private tmpfs (bounds what snippets can park in memory as files).
+        expose: paths the sandbox uid must be able to read (the interpreter and its stdlib).
 
     Returns:
         A JSON-able report: flags for each protection and `notes` explaining any that failed.
@@ -120,6 +178,7 @@ def apply_process_isolation(tmpfs_mb: int) -> dict[str, object]:
         "mount_namespace": False,
         "readonly_root": False,
         "private_tmp": False,
+        "interpreter_readable": False,
     }
     try:
         libc = _libc()
@@ -135,6 +194,7 @@ def apply_process_isolation(tmpfs_mb: int) -> dict[str, object]:
             notes.append(f"{key} refused: {_errno_text()}")
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
         report["mount_namespace"] = True
+        report["interpreter_readable"] = _expose_paths(libc, expose, notes)
         report["readonly_root"] = _make_root_readonly(libc, notes)
         report["private_tmp"] = _mount_private_tmpfs(libc, tmpfs_mb, notes)
     else:

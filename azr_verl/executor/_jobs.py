@@ -84,7 +84,7 @@ def compile_job(job: dict, cache: CodeCache, max_chars: int) -> dict:
         return {"s": "sandbox_failure", "m": "pairs job with unequal inputs and outputs"}
     if _too_long(job, max_chars):
         return {"s": "rejected", "m": f"a text is longer than {max_chars} characters"}
-    compiled: dict = {"op": op, "imports": job.get("imports") or []}
+    compiled: dict = {"op": op}
     where = "program"
     try:
         if op == "eq":

@@ -33,9 +33,9 @@ __all__ = ["main"]
 
 # Imported once here so a snippet's `import` is a dict lookup in the child. Kept small on purpose:
 # fork and exit cost grow with the server's heap (measured: +16 MB of modules such as hashlib,
-# statistics, dataclasses doubled the cost per snippet). Other allowed modules a program names are
-# imported by its child before it drops privileges (`_child.enter_sandbox`). `random` is absent
-# deliberately: a preloaded generator would hand every child the same state.
+# statistics, dataclasses doubled the cost per snippet); a snippet imports anything else itself,
+# as the sandbox uid. `random` is absent deliberately: a preloaded generator would hand every child
+# the same state.
 PRELOAD_MODULES: tuple[str, ...] = (
     "bisect",
     "cmath",
@@ -53,8 +53,8 @@ PRELOAD_MODULES: tuple[str, ...] = (
     "re",
     "string",
     "typing",
-    # codecs are imported lazily by str.encode; on hosts where the interpreter's files are not
-    # readable by the sandbox uid (a pyenv under /root) they could not be imported later
+    # codecs are imported lazily by str.encode (cheap here, and available even where the sandbox
+    # could not read the interpreter's files: see _isolation._expose_paths)
     "encodings.base64_codec",
     "encodings.cp1252",
     "encodings.hex_codec",
@@ -162,7 +162,7 @@ class Server:
     def _child_main(self, job: dict, slot: int, rfd: int, wfd: int) -> None:
         try:
             os.close(rfd)
-            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull, job["imports"])
+            _child.enter_sandbox(self.cfg, slot, wfd, self.devnull)
             # Die with the server even if it is SIGKILLed (it is the only thread that forks). Set
             # after the uid change, which clears it; the getppid check closes the race with its death.
             _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -321,7 +321,8 @@ def _isolate_and_exec(cfg_text: str) -> None:
     """
     import _isolation
 
-    report = _isolation.apply_process_isolation(json.loads(cfg_text)["tmpfs_mb"])
+    expose = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(__file__))]
+    report = _isolation.apply_process_isolation(json.loads(cfg_text)["tmpfs_mb"], expose)
     argv = [sys.executable, "-S", "-s", "-B", os.path.abspath(__file__), cfg_text, json.dumps(report)]
     os.execv(sys.executable, argv)
 

@@ -174,37 +174,34 @@ class Executor:
         limit = self.limits.max_text_chars
         return any(len(text) > limit for text in (request.program, *request.inputs, *request.outputs))
 
-    def _check(self, request: ExecRequest) -> tuple[str | None, tuple[str, ...]]:
+    def _check(self, request: ExecRequest) -> str | None:
         if not self._static_check:
-            return None, static_check.imported_modules(request.program) if request.program else ()
+            return None
         verdict = static_check.check_program(request.program) if request.program else None
-        imports = verdict.imports if verdict else ()
         if verdict is not None and verdict.reason:
-            return f"program: {verdict.reason}", imports
+            return f"program: {verdict.reason}"
         value_inputs = request.kind is RequestKind.VALUES_EQUAL
         for text in request.inputs:
             reason = (
                 static_check.check_value_text(text) if value_inputs else static_check.check_input_text(text)
             )
             if reason:
-                return f"input: {reason}", imports
+                return f"input: {reason}"
         for text in request.outputs:
             reason = static_check.check_value_text(text)
             if reason:
-                return f"output: {reason}", imports
-        return None, imports
+                return f"output: {reason}"
+        return None
 
     def _plan(self, request: ExecRequest) -> _Plan:
         if not isinstance(request, ExecRequest):
             raise TypeError(f"expected an ExecRequest, got {type(request).__name__}")
         if self._texts_too_long(request):
             return _rejected(f"a text is longer than max_text_chars={self.limits.max_text_chars}")
-        reason, imports = self._check(request)
+        reason = self._check(request)
         if reason:
             return _rejected(reason)
         base = {"p": request.program, "a": list(request.inputs), "e": list(request.outputs)}
-        if imports:
-            base["imports"] = list(imports)
         kind = request.kind
         if kind is RequestKind.RUN:
             return _Plan([{**base, "op": "run"}])

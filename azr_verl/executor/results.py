@@ -164,6 +164,7 @@ class IsolationReport:
     private_tmp: bool = False  # fresh tmpfs on /tmp, /var/tmp, /dev/shm, /run/lock
     privilege_drop: bool = False  # children run as an unprivileged uid (one per worker slot)
     process_limit: bool = False  # RLIMIT_NPROC enforced (needs the per-slot uid)
+    interpreter_readable: bool = False  # the stdlib is importable by the sandbox uid
     user_namespace: bool = False  # non-root: namespaces obtained through a user namespace
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -61,7 +61,6 @@ __all__ = [
     "check_input_text",
     "check_program",
     "check_value_text",
-    "imported_modules",
 ]
 
 _PROCESS = (
@@ -325,29 +324,6 @@ def _check_value_uncached(text: str) -> str | None:
 _program_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_program_uncached)
 _input_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_input_uncached)
 _value_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_check_value_uncached)
-
-
-def _imported_modules_uncached(program: str) -> tuple[str, ...]:
-    tree = _parse(program, "exec")
-    if tree is None:
-        return ()
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.append(node.module)
-    return tuple(dict.fromkeys(names))
-
-
-_imports_cached = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_imported_modules_uncached)
-
-
-def imported_modules(program: str) -> tuple[str, ...]:
-    """Every module a program imports, judged or not (for a sandbox running without this check)."""
-    if len(program) > _CACHE_MAX_CHARS:
-        return _imported_modules_uncached(program)
-    return _imports_cached(program)
 
 
 def check_program(program: str) -> StaticVerdict:

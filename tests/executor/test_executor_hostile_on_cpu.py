@@ -125,6 +125,11 @@ def _cases(port: int, secret_file: Path) -> dict[str, tuple[ExecRequest, set[Exe
             {ERROR},
             TOKEN,
         ),
+        "read_root_home": (
+            run("def f(x):\n    return open('/root/.bash_history').read()", "1"),
+            {ERROR},
+            "",
+        ),
         "read_environment": (run("import os\ndef f(x):\n    return dict(os.environ)", "1"), {OK}, TOKEN),
         "read_parent_environ": (
             run("import os\ndef f(x):\n    return open(f'/proc/{os.getppid()}/environ').read()", "1"),
