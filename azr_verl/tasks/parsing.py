@@ -17,6 +17,7 @@ Every function here takes any string and never raises; a response it cannot read
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _FENCE = "```"
+_INFO_WORD = re.compile(r"[A-Za-z][\w+.#-]*")
 _TAG_ALIASES = {
     "python": "python",
     "python3": "python",
@@ -82,17 +84,23 @@ def answer_section(response: object) -> str | FormatError:
 
 
 def _opening(stripped: str) -> tuple[str, str | None, bool]:
-    """Split an opening fence line into (tag, text on the same line or None, block closed here)."""
+    """Split an opening fence line into (tag, text on the same line or None, block closed here).
+
+    On an opening line of its own, a single unknown word is an info string (```` ```json ````,
+    ```` ```text ````): the block counts as untagged and the word is not content. In a one-line
+    block (```` ```True``` ````) the same word is the content.
+    """
     rest = stripped[len(_FENCE) :].strip()
     closed = len(rest) >= len(_FENCE) and rest.endswith(_FENCE)
     if closed:
         rest = rest[: -len(_FENCE)].strip()
     word, _, remainder = rest.partition(" ")
     tag = _TAG_ALIASES.get(word.lower().rstrip(":"))
-    if tag is None:  # no known tag: the whole rest is content (or nothing)
-        return "", (rest or None), closed
-    remainder = remainder.strip()
-    return tag, (remainder or None), closed
+    if tag is not None:
+        return tag, (remainder.strip() or None), closed
+    if not closed and _INFO_WORD.fullmatch(rest):
+        return "", None, closed
+    return "", (rest or None), closed
 
 
 def fenced_blocks(text: str) -> list[FencedBlock]:

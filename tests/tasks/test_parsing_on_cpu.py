@@ -147,3 +147,16 @@ def test_an_empty_block_counts_only_when_allowed() -> None:
     response = "<answer>\n```input\n```\n</answer>"
     assert extract_block(response, "input", allow_empty=True) == ""
     assert isinstance(extract_block(response, "input"), FormatError)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("<answer>\n```json\n[1, 2]\n```\n</answer>", "[1, 2]"),  # unknown info word: untagged, not content
+        ("<answer>\n```text\nKeyError\n```\n</answer>", "KeyError"),
+        ("<answer>```KeyError```</answer>", "KeyError"),  # one-line block: the word is the content
+        ("<answer>```[1, 2]```</answer>", "[1, 2]"),
+    ],
+)
+def test_info_words_are_not_content_but_one_line_blocks_are(response: str, expected: str) -> None:
+    assert extract_block(response, "output") == expected
