@@ -7,7 +7,8 @@ Every function here takes any string and never raises; a response it cannot read
    the last `</think>`; a missing `</answer>` runs to the end. No `<answer>` is a format error
    (base-model prompts end with `<think>`, so the opening `<think>` is never required).
 2. Fenced blocks are scanned line by line (linear time on any input). The info word is matched
-   case-insensitively with aliases (`py`, `python3` -> `python`; `inputs` -> `input`, ...). A
+   case-insensitively with aliases (`py`, `python3` -> `python`; `inputs` -> `input`, ...); an
+   unknown info word (`json`, `text`) makes the block untagged. A
    block without a closing fence runs to the end; a new opening fence closes an open block; a
    fence at the end of a code line closes it; a one-line block (```` ```output 3``` ````) works.
 3. When several blocks carry the wanted tag, the last one counts (models revise). With none, the
