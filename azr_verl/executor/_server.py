@@ -53,16 +53,6 @@ PRELOAD_MODULES: tuple[str, ...] = (
     "re",
     "string",
     "typing",
-    # codecs are imported lazily by str.encode (cheap here, and available even where the sandbox
-    # could not read the interpreter's files: see _isolation._expose_paths)
-    "encodings.base64_codec",
-    "encodings.cp1252",
-    "encodings.hex_codec",
-    "encodings.idna",
-    "encodings.raw_unicode_escape",
-    "encodings.unicode_escape",
-    "encodings.utf_16",
-    "encodings.utf_32",
 )
 
 _READ_CHUNK = 1 << 20

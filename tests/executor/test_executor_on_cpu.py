@@ -21,6 +21,7 @@ from azr_verl.executor import (
 
 DOUBLE = "def f(a):\n    return a * 2"
 SLOW = "def f(a):\n    while True:\n        pass"
+FAST = ExecLimits(timeout_s=1.0, cpu_time_s=1.0, memory_mb=256)
 
 
 @pytest.mark.parametrize(
@@ -338,3 +339,20 @@ def test_a_batch_much_larger_than_the_pipe_flows_without_deadlock(executor) -> N
     requests = [ExecRequest.run(padding + DOUBLE, str(k)) for k in range(600)]  # ~2.4 MB of requests
     results = executor.map(requests)
     assert [r.value for r in results] == [str(2 * k) for k in range(600)]
+
+
+def test_without_isolation_the_report_says_so_and_group_kill_and_rlimits_still_hold(descendants) -> None:
+    """The fallback when namespaces and uid changes are unavailable (not root): what still holds."""
+    program = (
+        "import os, time\ndef f(a):\n    if os.fork() == 0:\n        time.sleep(1000)\n    time.sleep(1000)"
+    )
+    with Executor(FAST, max_workers=1, static_check=False, isolate=False) as plain:
+        report = plain.isolation
+        assert not report.network_namespace and "privilege_drop" in report.missing()
+        before = set(descendants(os.getpid()))
+        result = plain.run(program, "1")
+        time.sleep(0.2)
+        leftover = set(descendants(os.getpid())) - before
+        assert result.status is ExecStatus.TIMEOUT
+        assert leftover == set()  # the forked grandchild shared the process group and was killed
+        assert plain.run("def f(a):\n    return [0] * 10 ** 10", "1").status is ExecStatus.MEMORY_LIMIT
