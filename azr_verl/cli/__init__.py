@@ -19,6 +19,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installation: veRL version, plugin registrations, sandbox"),
     "buffer": ("buffer", "inspect a run's self-play buffer: stats, show, export"),
+    "train": ("train", "run AZR self-play (Hydra overrides as for python -m azr_verl.main)"),
 }
 
 

@@ -1,0 +1,68 @@
+"""`python -m azr_verl.main [overrides]`: AZR self-play through veRL's own PPO entry point.
+
+The config is veRL's `ppo_trainer` plus the `azr:` block (`azr_verl/config/azr_trainer.yaml`); every
+Hydra override veRL accepts works here. Before Ray or any model starts, the `azr:` block and the model
+path are validated and the run directory is made absolute (Ray workers do not share the driver's
+working directory), so a config mistake stops the run at once with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import hydra
+from omegaconf import DictConfig, open_dict
+
+from azr_verl.azr_config import AZRConfig
+
+__all__ = ["main", "prepare_config"]
+
+logger = logging.getLogger(__name__)
+
+# veRL's placeholder model path: a run that still has it was not told which model to train.
+_VERL_DEFAULT_MODEL = "~/models/deepseek-llm-7b-chat"
+
+
+def _check_model_path(config: DictConfig) -> None:
+    path = config.actor_rollout_ref.model.get("path")
+    if not path or path == _VERL_DEFAULT_MODEL:
+        raise ValueError(
+            "actor_rollout_ref.model.path is not set: pass the model to train, e.g. "
+            "actor_rollout_ref.model.path=Qwen/Qwen2.5-Coder-7B or a local directory"
+        )
+    looks_local = path.startswith(("/", "~", ".")) or os.sep in path.strip("/").split("/", 1)[0]
+    if looks_local and not os.path.exists(os.path.expanduser(path)):
+        raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
+
+
+def prepare_config(config: DictConfig) -> AZRConfig:
+    """Validate the AZR parts of `config` and pin its directories; returns the AZR settings.
+
+    Raises:
+        ValueError: a config error; the message names the key.
+    """
+    _check_model_path(config)
+    with open_dict(config):
+        config.trainer.default_local_dir = os.path.abspath(
+            os.path.expanduser(config.trainer.default_local_dir)
+        )
+        config.azr.run_dir = os.path.abspath(os.path.expanduser(config.azr.run_dir))
+    return AZRConfig.from_mapping(config.azr)
+
+
+@hydra.main(config_path="config", config_name="azr_trainer", version_base=None)
+def main(config: DictConfig) -> None:
+    try:
+        prepare_config(config)
+    except ValueError as exc:
+        sys.exit(f"azr-verl: config error: {exc}")
+    from verl.trainer import main_ppo
+
+    # veRL's own entry (device detection, config validation, Ray, the v1 TaskRunner), undecorated.
+    main_ppo.main.__wrapped__(config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The AZR Hydra config composes with veRL 0.9.1's, sets only keys veRL knows (plus its own), mirrors
+the AZRConfig defaults, and a config error stops `python -m azr_verl.main` before anything starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir, initialize_config_module
+from omegaconf import OmegaConf
+
+import azr_verl
+from azr_verl.azr_config import AZRConfig
+
+CONFIG_DIR = Path(azr_verl.__file__).parent / "config"
+# Keys the AZR config adds to veRL's tree (declared in the YAML, so no `+` is needed to override them).
+OWN_KEYS = {"azr", "data.azr", "algorithm.trr_normalization"}
+
+
+def _compose(name: str, overrides: list[str] | None = None):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+        return compose(config_name=name, overrides=overrides or [])
+
+
+def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            keys.extend(_leaf_keys(value, f"{path}."))
+        else:
+            keys.append(path)
+    return keys
+
+
+def _is_own(key: str) -> bool:
+    return any(key == own or key.startswith(f"{own}.") for own in OWN_KEYS)
+
+
+def test_azr_config_composes_with_verls_ppo_trainer():
+    config = _compose("azr_trainer", ["actor_rollout_ref.model.path=/models/x"])
+    assert config.algorithm.adv_estimator == "trr_pp"
+    assert config.trainer.v1.trainer_mode == "azr"
+    assert config.reward.reward_manager.name == "azr"
+    assert config.data.custom_cls.path == "pkg://azr_verl.dataset"
+    assert config.critic is not None and config.actor_rollout_ref.rollout is not None  # veRL's tree is there
+    resolved = OmegaConf.to_container(config, resolve=True)
+    assert resolved["data"]["azr"] == resolved["azr"]
+    assert resolved["azr"]["run_id"] == "azr/azr"
+
+
+def test_every_key_the_azr_config_sets_exists_in_verls_schema():
+    ours = yaml.safe_load((CONFIG_DIR / "azr_trainer.yaml").read_text())
+    ours.pop("hydra")
+    ours.pop("defaults")
+    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
+        verl = OmegaConf.to_container(compose(config_name="ppo_trainer"), resolve=False)
+    missing = []
+    for key in _leaf_keys(ours):
+        if _is_own(key):
+            continue
+        node = verl
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                missing.append(key)
+                break
+            node = node[part]
+    assert missing == []
+
+
+def test_the_yaml_azr_block_mirrors_the_dataclass_defaults():
+    config = _compose("azr_trainer", ["actor_rollout_ref.model.path=/models/x"])
+    from_yaml = AZRConfig.from_mapping(config.azr)
+    defaults = AZRConfig(run_id=from_yaml.run_id, run_dir=from_yaml.run_dir)
+    assert from_yaml == defaults
+
+
+def _main(*overrides: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "azr_verl.main", *overrides],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["azr.task_types=[code_o,code_x]"], "azr.task_types: unknown task type 'code_x'"),
+        (["azr.num_solver_attempts=1"], "azr.num_solver_attempts must be an integer >= 2"),
+        (["azr.num_references=9", "azr.buffer.max_tasks_per_kind=4"], "azr.num_references=9 exceeds"),
+        ([], "actor_rollout_ref.model.path is not set"),
+        (
+            ["actor_rollout_ref.model.path=/no/such/model"],
+            "actor_rollout_ref.model.path='/no/such/model' does not exist",
+        ),
+    ],
+)
+def test_config_errors_stop_the_run_at_start_naming_the_key(tmp_path, overrides, message):
+    model = tmp_path / "model"
+    model.mkdir()
+    has_model = any(o.startswith("actor_rollout_ref.model.path") for o in overrides) or not overrides
+    args = overrides if has_model else [f"actor_rollout_ref.model.path={model}", *overrides]
+    result = _main(*args, f"trainer.default_local_dir={tmp_path / 'ckpt'}")
+    assert result.returncode == 1
+    assert f"azr-verl: config error: {message}" in result.stderr
+    assert "ray.init" not in result.stdout + result.stderr
