@@ -16,6 +16,7 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 from azr_verl.azr_config import AZRConfig
+from azr_verl.tasks import BASE_CHAT_TEMPLATE, PromptStyle
 
 __all__ = ["main", "prepare_config"]
 
@@ -49,7 +50,13 @@ def prepare_config(config: DictConfig) -> AZRConfig:
             os.path.expanduser(config.trainer.default_local_dir)
         )
         config.azr.run_dir = os.path.abspath(os.path.expanduser(config.azr.run_dir))
-    return AZRConfig.from_mapping(config.azr)
+    settings = AZRConfig.from_mapping(config.azr)
+    model = config.actor_rollout_ref.model
+    if settings.prompt_style is PromptStyle.BASE and not model.get("custom_chat_template"):
+        # Base models have no chat template: render the R1 text template instead.
+        with open_dict(config):
+            model.custom_chat_template = BASE_CHAT_TEMPLATE
+    return settings
 
 
 @hydra.main(config_path="config", config_name="azr_trainer", version_base=None)

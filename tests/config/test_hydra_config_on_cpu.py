@@ -109,3 +109,21 @@ def test_config_errors_stop_the_run_at_start_naming_the_key(tmp_path, overrides,
     assert result.returncode == 1
     assert f"azr-verl: config error: {message}" in result.stderr
     assert "ray.init" not in result.stdout + result.stderr
+
+
+def test_prepare_config_pins_directories_and_sets_the_base_template(tmp_path, monkeypatch):
+    from azr_verl.main import prepare_config
+    from azr_verl.tasks import BASE_CHAT_TEMPLATE
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model").mkdir()
+    config = _compose(
+        "azr_trainer",
+        ["actor_rollout_ref.model.path=./model", "trainer.default_local_dir=ckpt", "azr.prompt_style=base"],
+    )
+    settings = prepare_config(config)
+    assert config.trainer.default_local_dir == str(tmp_path / "ckpt")
+    assert settings.run_dir == str(tmp_path / "ckpt")  # run_dir follows default_local_dir
+    assert config.actor_rollout_ref.model.custom_chat_template == BASE_CHAT_TEMPLATE
+    chat = prepare_config(_compose("azr_trainer", ["actor_rollout_ref.model.path=./model"]))
+    assert chat.prompt_style.value == "chat"
