@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import warnings
 from collections.abc import Iterable
 
 from azr_verl.tasks.task import Task
@@ -32,7 +33,9 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 def normalized_source(text: str, mode: str = "exec") -> str:
     """A canonical dump of `text`'s AST; the text itself when it does not parse."""
     try:
-        tree = ast.parse(text, mode=mode)
+        with warnings.catch_warnings():  # model text may hold invalid escapes; not our warning to print
+            warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+            tree = ast.parse(text, mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text.strip()
     return ast.dump(_strip_docstrings(tree), annotate_fields=False, include_attributes=False)
