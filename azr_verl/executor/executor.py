@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
@@ -118,6 +119,12 @@ class Executor:
         self._closed = False
         self._warned = False
         self._spread_next = 0
+        _LIVE_EXECUTORS.add(self)
+
+    def _forget_servers_after_fork(self) -> None:
+        """In a forked child of the caller: the servers and their pipes belong to the parent."""
+        self._lock = threading.Lock()
+        self._servers = [None] * len(self._servers)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> Executor:
@@ -331,6 +338,19 @@ class Executor:
 
 _default: Executor | None = None
 _default_lock = threading.Lock()
+_LIVE_EXECUTORS: weakref.WeakSet[Executor] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A caller that forks (e.g. a data-loader worker) must not share the parent's server pipes:
+    # replies would go to whichever process reads first. Its executors start their own servers.
+    global _default_lock
+    _default_lock = threading.Lock()
+    for executor in list(_LIVE_EXECUTORS):
+        executor._forget_servers_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_default_executor(limits: ExecLimits | None = None) -> Executor:

@@ -356,3 +356,26 @@ def test_without_isolation_the_report_says_so_and_group_kill_and_rlimits_still_h
         assert result.status is ExecStatus.TIMEOUT
         assert leftover == set()  # the forked grandchild shared the process group and was killed
         assert plain.run("def f(a):\n    return [0] * 10 ** 10", "1").status is ExecStatus.MEMORY_LIMIT
+
+
+def test_a_forked_caller_gets_its_own_servers(executor) -> None:
+    assert executor.run(DOUBLE, "1").ok
+    parent_servers = executor.server_pids()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child uses the inherited executor: it must start fresh servers
+        code = 1
+        try:
+            value = executor.run(DOUBLE, "4").value
+            fresh = executor.server_pids()
+            code = 0 if value == "8" and not set(fresh) & set(parent_servers) else 2
+            executor.close()
+        finally:
+            os.write(write_end, bytes([code]))
+            os._exit(0)
+    os.close(write_end)
+    status = os.read(read_end, 1)
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert status == b"\x00"
+    assert executor.server_pids() == parent_servers and executor.run(DOUBLE, "2").value == "4"
