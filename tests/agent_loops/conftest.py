@@ -16,6 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from verl.workers.rollout.replica import TokenOutput
 
 from azr_verl.cpu.generation import GenerationRequest, SamplingSpec, generate_batch
+from azr_verl.models.teach import teach
 from azr_verl.models.tiny import TinyModelSpec, build_tiny_model
 
 
@@ -47,26 +48,6 @@ class LocalServer:
         return TokenOutput(
             token_ids=result.token_ids, log_probs=result.log_probs, stop_reason=result.stop_reason
         )
-
-
-def teach(model: torch.nn.Module, examples: list[tuple[list[int], list[int]]], steps: int = 100) -> None:
-    """Overfit `model` so that each prompt is followed by its response (loss on response tokens only).
-
-    The tests use it to get a tiny model that writes a well-formed proposal, so the propose loop's
-    whole path (validation, N solver attempts) runs on real generations.
-    """
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(steps):
-        for prompt, response in examples:
-            ids = torch.tensor([prompt + response])
-            labels = ids.clone()
-            labels[0, : len(prompt)] = -100
-            loss = model(input_ids=ids, labels=labels).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
 
 
 @pytest.fixture(scope="session")
