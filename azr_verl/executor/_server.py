@@ -138,8 +138,20 @@ class Server:
             self._reply(job.get("i"), compiled, time.monotonic() - started)
             return
         slot = self.free_slots.pop()
-        rfd, wfd = os.pipe()
-        pid = os.fork()
+        try:
+            rfd, wfd = os.pipe()
+        except OSError as exc:
+            self.free_slots.append(slot)
+            self._reply(job.get("i"), {"s": "sandbox_failure", "m": f"pipe: {exc}"}, 0.0)
+            return
+        try:
+            pid = os.fork()
+        except OSError as exc:  # EAGAIN / ENOMEM: the machine is out of processes or memory
+            os.close(rfd)
+            os.close(wfd)
+            self.free_slots.append(slot)
+            self._reply(job.get("i"), {"s": "sandbox_failure", "m": f"fork: {exc}"}, 0.0)
+            return
         if pid == 0:  # pragma: no cover - runs in the child
             self._child_main(compiled, slot, rfd, wfd)
         os.close(wfd)
