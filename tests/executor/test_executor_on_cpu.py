@@ -197,7 +197,8 @@ def test_awaiting_a_timeout_never_blocks_the_event_loop(executor) -> None:
         return result
 
     assert asyncio.run(main()).status is ExecStatus.TIMEOUT
-    assert len(gaps) > 20 and max(gaps) < 0.25
+    # a blocking call would leave one gap as long as the whole 1 s execution; allow scheduling noise
+    assert len(gaps) > 20 and max(gaps) < 0.5
 
 
 def test_many_threads_and_tasks_get_their_own_results(executor) -> None:
