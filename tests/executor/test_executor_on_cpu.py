@@ -257,9 +257,12 @@ def test_close_leaves_no_process_behind(descendants, sandbox_processes, uid_base
     holder: dict = {}
     thread = threading.Thread(target=lambda: holder.update(r=executor.map([ExecRequest.run(SLOW, "1")] * 2)))
     thread.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while len(executor.server_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # let the two snippets start
     servers = executor.server_pids()
-    assert servers and set(servers) <= set(descendants(os.getpid()))
+    assert len(servers) == 2 and set(servers) <= set(descendants(os.getpid()))
     executor.close()
     thread.join(timeout=5)
     assert all(r.status is ExecStatus.SANDBOX_FAILURE for r in holder["r"])
