@@ -19,7 +19,7 @@ from verl.workers.config import HFModelConfig, RolloutConfig
 from verl.workers.rollout.replica import RolloutMode
 
 from azr_verl.cpu.rollout import HFReplica, HFServerAdapter, server_name
-from azr_verl.cpu.server import weights_fingerprint
+from azr_verl.cpu.server import resolve_dtype, weights_fingerprint
 from azr_verl.cpu.smoke import kill_leftovers, short_ray_tmp
 from azr_verl.models.tiny import TinyModelSpec, build_tiny_model
 
@@ -45,12 +45,13 @@ def ray_session():
 
 @pytest.fixture(scope="module")
 def replica(ray_session, tiny_dir: Path) -> HFReplica:
+    # float32 so that log-probs can be compared with a float32 forward pass at 1e-4.
     config = RolloutConfig(
         name="hf",
         prompt_length=32,
         response_length=12,
         tensor_model_parallel_size=1,
-        engine_kwargs={"hf": {}},
+        engine_kwargs={"hf": {"dtype": "float32"}},
     )
     replica = HFReplica(replica_rank=0, config=config, model_config=OmegaConf.create({"path": str(tiny_dir)}))
     replica.rollout_mode = RolloutMode.HYBRID  # what init_hybrid sets before launching
@@ -166,6 +167,21 @@ def test_a_refused_sync_does_not_poison_the_next_one(replica: HFReplica, tiny_di
     state = ray.get(server.load_weights.remote(weights[3:], first=False, final=True))
     assert state["weights_version"] == version + 1
     assert state["fingerprint"] == pytest.approx(weights_fingerprint(weights), rel=1e-12)
+
+
+@pytest.mark.parametrize(("name", "expected"), [("bfloat16", torch.bfloat16), ("fp32", torch.float32)])
+def test_dtype_names_follow_verls_spelling(name: str, expected: torch.dtype) -> None:
+    assert resolve_dtype(name) is expected
+
+
+def test_an_unknown_dtype_is_rejected_by_name() -> None:
+    with pytest.raises(ValueError, match="'int8'"):
+        resolve_dtype("int8")
+
+
+def test_engine_kwargs_dtype_wins_over_the_rollout_dtype(replica: HFReplica) -> None:
+    assert replica.config.dtype == "bfloat16"  # veRL's default rollout dtype
+    assert ray.get(replica.server_handle.state.remote())["dtype"] == "float32"
 
 
 def test_the_server_is_found_by_name_for_the_adapter(replica: HFReplica) -> None:

@@ -28,10 +28,12 @@ from azr_verl.cpu.smoke import run_smoke, short_ray_tmp, smoke_command, write_ar
 from azr_verl.models.tiny import build_tiny_model
 
 TIMEOUT_S = 240
+ROLLOUT_DTYPE = torch.bfloat16  # veRL's default actor_rollout_ref.rollout.dtype
 
 
 def _fingerprint(model_dir: Path) -> float:
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    """The rollout's fingerprint of a checkpoint: it holds the weights in veRL's rollout.dtype (bf16)."""
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(ROLLOUT_DTYPE)
     return weights_fingerprint(model.state_dict().items())
 
 
