@@ -6,8 +6,9 @@ untouched: nothing here is active unless a run asks for it.
 
 Use:
     VERL_PLATFORM=cpu python -m verl.trainer.main_ppo $(python -m azr_verl.cpu.overrides) ...
-or, from Python, `azr_verl.cpu.activate()` before starting veRL, plus `cpu_overrides()` in the
-config. Pieces: `platform` (device, gloo, device module), `server`/`rollout`/`generation` (the `hf`
+(`recipes/cpu/main_ppo_cpu.sh` does exactly this) or, from Python, `azr_verl.cpu.activate()` before
+veRL starts Ray, plus `cpu_overrides()` among the Hydra overrides. `cpu_env()` is the environment
+for a subprocess. Pieces: `platform` (device, gloo, device module), `server`/`rollout`/`generation` (the `hf`
 rollout), `patches` (the documented, version-checked adjustments of veRL internals),
 `registration` (what the plugin runs in every veRL process), `overrides` (the Hydra overrides).
 
@@ -15,7 +16,7 @@ Importing this package is light and has no effect on veRL.
 """
 
 from azr_verl.cpu.activation import PLATFORM_ENV, activate, is_active, is_requested
-from azr_verl.cpu.overrides import CPU_ENV, cpu_overrides
+from azr_verl.cpu.overrides import CPU_ENV, cpu_env, cpu_overrides
 from azr_verl.cpu.patches import SUPPORTED_VERL_VERSION, UnsupportedVerlVersionError, check_verl_version
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "UnsupportedVerlVersionError",
     "activate",
     "check_verl_version",
+    "cpu_env",
     "cpu_overrides",
     "is_active",
     "is_requested",

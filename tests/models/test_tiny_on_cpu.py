@@ -78,3 +78,18 @@ def test_content_key_depends_on_every_recipe_field() -> None:
     base = {"a": 1, "b": "x"}
     assert content_key(base) == content_key(dict(reversed(base.items())))
     assert content_key(base) != content_key({**base, "b": "y"})
+
+
+def test_the_cli_prints_the_model_directory(tiny_dir: Path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("AZR_VERL_CACHE", str(tiny_dir.parent.parent))
+    out = subprocess.run(
+        [sys.executable, "-m", "azr_verl.models", "tiny"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert Path(out.stdout.strip()) == tiny_dir
