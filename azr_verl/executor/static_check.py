@@ -38,8 +38,10 @@ in the sandbox, so calling it only raises), `exit`/`quit` (raise SystemExit: an 
 
 Attributes: any dunder attribute (`x.__y__`) except a short list of harmless ones (SAFE_DUNDERS);
 frame and code attributes (gi_frame, f_globals, f_back, tb_frame, co_code, ...); and attributes
-named like the escape modules (`queue.threading`, `x.os`, `x.sys`). String constants that spell a
-dunder name other than "__main__" are refused too (`d["__builtins__"]`, `attrgetter("__globals__")`).
+named like the escape modules (`queue.threading`, `x.os`, `x.sys`). String constants that contain
+any dunder name other than "__main__" are refused too: `d["__builtins__"]`,
+`attrgetter("__globals__")`, `"{0.__globals__}".format(f)`, and even a harmless one such as
+`type("X", (), {"__eq__": ...})`, which would build an always-equal value in an output text.
 
 Inputs (`f(<input>)` must be a single call of `f`) and expected outputs are checked with the same
 rules, since they are evaluated too. A text that does not parse passes: it cannot run, and the
@@ -204,6 +206,7 @@ _MODULE_ATTRIBUTES: frozenset[str] = frozenset(
 
 _SAFE_STRINGS = frozenset({"__main__"})
 _DUNDER = re.compile(r"__[A-Za-z][A-Za-z0-9_]*__")
+_DUNDER_IN_TEXT = re.compile(r"__[A-Za-z](?:[A-Za-z0-9]|_(?!_))*__")
 _CACHE_ENTRIES = 4096
 _CACHE_MAX_CHARS = 8192
 
@@ -270,8 +273,9 @@ def _check_node(node: ast.AST, imports: list[str]) -> str | None:
     elif isinstance(node, (ast.Import, ast.ImportFrom)):
         return _check_import(node, imports)
     elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-        if _is_dunder(node.value.strip()) and node.value.strip() not in _SAFE_STRINGS:
-            return f"line {node.lineno}: the string {node.value!r} names a dunder attribute"
+        for name in _DUNDER_IN_TEXT.findall(node.value):
+            if name not in _SAFE_STRINGS:
+                return f"line {node.lineno}: the string {node.value[:60]!r} names the dunder {name!r}"
     elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         if node.name in FORBIDDEN_BUILTINS:
             return f"line {node.lineno}: defining {node.name!r} is forbidden"

@@ -62,6 +62,7 @@ REJECTED_PROGRAMS = {
     "dunder_dict": "import collections\ndef f(x):\n    return collections.__dict__",
     "dunder_string_key": "def f(x):\n    return f.__class__.__dict__['__globals__']",
     "dunder_string_alone": "import operator\ndef f(x):\n    return operator.attrgetter('__globals__')(f)",
+    "format_string_traversal": "def f(x):\n    return '{0.__globals__}'.format(f)",
     "frame_walk": "def g():\n    yield 1\ndef f(x):\n    return g().gi_frame.f_globals",
     "module_attribute_escape": "import queue\ndef f(x):\n    return queue.threading",
     "relative_import": "from . import thing\ndef f(x):\n    return 1",
