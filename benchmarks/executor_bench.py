@@ -28,7 +28,7 @@ import statistics
 import time
 from pathlib import Path
 
-from azr_verl.executor import ExecLimits, ExecRequest, ExecStatus, Executor
+from azr_verl.executor import ExecRequest, ExecStatus, Executor
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("AZR_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -206,67 +206,68 @@ def memory_over_calls(executor: Executor, checks: list[tuple[str, str, str]], ca
     return samples
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions and calls")
-    parser.add_argument("--calls", type=int, default=10_000, help="calls for the memory measurement")
-    args = parser.parse_args()
-    repeats = 1 if args.quick else 3
-    checks = load_checks()
-    timeout_s = ExecLimits().timeout_s
-    print(f"workload: {len(checks)} output checks (CRUXEval dev200 + AZR seeds); cores: {os.cpu_count()}")
-    print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes compete for the cores)")
-
+def report_rates(executor: Executor, checks: list[tuple[str, str, str]], repeats: int) -> None:
+    """Executions per second against the baselines, and CPU per execution against the fork floor."""
+    timeout_s = executor.limits.timeout_s
     in_process = statistics.median(rate_in_process(checks) for _ in range(repeats))
     pebble_1 = statistics.median(rate_pebble(checks, 1, timeout_s) for _ in range(repeats))
     pebble_2 = statistics.median(rate_pebble(checks, 2, timeout_s) for _ in range(repeats))
     floors = [fork_floor(2000) for _ in range(repeats)]
     floor, floor_cpu_ms = statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors)
+    ours_runs = [rate_executor(executor, checks) for _ in range(repeats)]
+    ours = statistics.median(run[0] for run in ours_runs)
+    cpu_ms = statistics.median(run[1] for run in ours_runs)
     cores = os.cpu_count() or 1
-    with Executor() as executor:
-        ours_runs = [rate_executor(executor, checks) for _ in range(repeats)]
-        ours = statistics.median(run[0] for run in ours_runs)
-        cpu_ms = statistics.median(run[1] for run in ours_runs)
-        print(
-            f"\nexecutor: {executor.max_workers} workers; isolation complete: {executor.isolation.complete}"
-        )
-        print(f"executor statuses: {ours_runs[-1][2]}")
-        print(f"\nexecutions per second (median of {repeats})")
-        rows = [
-            ("in-process exec (no isolation)", in_process),
-            ("pebble, 1 worker (reference style)", pebble_1),
-            ("pebble, 2 workers", pebble_2),
-            ("bare fork floor (no work)", floor),
-        ]
-        for label, rate in rows:
-            print(f"  {label:36s} {rate:9.0f}   ours/this = {ours / rate:5.2f}")
-        print(
-            f"  {'this executor (full isolation)':36s} {ours:9.0f}   target >= 1000: {'met' if ours >= 1000 else 'NOT met'}"
-        )
-        print("\nCPU per execution (less sensitive to other load on the machine)")
-        print(
-            f"  bare fork floor     {floor_cpu_ms:6.3f} ms  -> {cores / floor_cpu_ms * 1e3:6.0f}/s on {cores} idle cores"
-        )
-        print(
-            f"  this executor       {cpu_ms:6.3f} ms  -> {cores / cpu_ms * 1e3:6.0f}/s on {cores} idle cores"
-        )
+    print(f"\nexecutor: {executor.max_workers} workers; isolation complete: {executor.isolation.complete}")
+    print(f"executor statuses: {ours_runs[-1][2]}")
+    print(f"\nexecutions per second (median of {repeats})")
+    rows = [
+        ("in-process exec (no isolation)", in_process),
+        ("pebble, 1 worker (reference style)", pebble_1),
+        ("pebble, 2 workers", pebble_2),
+        ("bare fork floor (no work)", floor),
+    ]
+    for label, rate in rows:
+        print(f"  {label:36s} {rate:9.0f}   ours/this = {ours / rate:5.2f}")
+    verdict = "met" if ours >= 1000 else "NOT met"
+    print(f"  {'this executor (full isolation)':36s} {ours:9.0f}   target >= 1000: {verdict}")
+    print("\nCPU per execution (caller + servers + snippets; less sensitive to other load)")
+    for label, ms in (("bare fork floor", floor_cpu_ms), ("this executor", cpu_ms)):
+        print(f"  {label:18s} {ms:6.3f} ms  -> {cores / ms * 1e3:6.0f}/s on {cores} idle cores")
 
-        hang_ours = min(hang_batch_executor(executor) for _ in range(repeats))
-        hang_pebble = hang_batch_pebble(2, timeout_s)
-        print(f"\n64-call batch with one infinite loop (timeout {timeout_s} s)")
-        print(f"  this executor   {hang_ours:6.2f} s   (target <= {timeout_s + 0.5:.1f} s)")
-        print(f"  pebble, 2 wkrs  {hang_pebble:6.2f} s   ours/pebble = {hang_ours / hang_pebble:4.2f}")
 
-        step_s, executions = step_like_batch(executor, checks)
-        print(
-            f"\nAZR-step-like batch: {executions} executions incl. 4 hangs + 4 memory bombs: {step_s:.2f} s"
-        )
+def report_hangs_step_memory(
+    executor: Executor, checks: list[tuple[str, str, str]], repeats: int, calls: int
+) -> None:
+    """The 64-call batch with a hang, the step-like batch, and RSS over many mixed calls."""
+    timeout_s = executor.limits.timeout_s
+    hang_ours = min(hang_batch_executor(executor) for _ in range(repeats))
+    hang_pebble = hang_batch_pebble(2, timeout_s)
+    print(f"\n64-call batch with one infinite loop (timeout {timeout_s} s)")
+    print(f"  this executor   {hang_ours:6.2f} s   (target <= {timeout_s + 0.5:.1f} s)")
+    print(f"  pebble, 2 wkrs  {hang_pebble:6.2f} s   ours/pebble = {hang_ours / hang_pebble:4.2f}")
+    step_s, executions = step_like_batch(executor, checks)
+    print(f"\nAZR-step-like batch: {executions} executions incl. 4 hangs + 4 memory bombs: {step_s:.2f} s")
+    print(f"\nmemory over {calls} mixed calls (RSS MB: caller, servers)")
+    samples = memory_over_calls(executor, checks, calls)
+    for done, caller, servers in samples:
+        print(f"  after {done:6d} calls   caller {caller:7.1f}   servers {servers}")
+    print(f"  caller growth over the run: {samples[-1][1] - samples[0][1]:+.1f} MB")
 
-        print(f"\nmemory over {args.calls} mixed calls (RSS MB: caller, servers)")
-        samples = memory_over_calls(executor, checks, 2_000 if args.quick else args.calls)
-        for done, caller, servers in samples:
-            print(f"  after {done:6d} calls   caller {caller:7.1f}   servers {servers}")
-        print(f"  caller growth over the run: {samples[-1][1] - samples[0][1]:+.1f} MB")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and calls")
+    parser.add_argument("--calls", type=int, default=10_000, help="calls for the memory measurement")
+    parser.add_argument("--workers", type=int, default=None, help="executor max_workers (default: cores)")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    checks = load_checks()
+    print(f"workload: {len(checks)} output checks (CRUXEval dev200 + AZR seeds); cores: {os.cpu_count()}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (other processes compete for the cores)")
+    with Executor(max_workers=args.workers) as executor:
+        report_rates(executor, checks, repeats)
+        report_hangs_step_memory(executor, checks, repeats, 2_000 if args.quick else args.calls)
 
 
 if __name__ == "__main__":
