@@ -9,6 +9,7 @@ different servers) also catches results that depend on string-hash order.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import logging
@@ -61,6 +62,33 @@ class _Plan:
 
 def _rejected(reason: str) -> _Plan:
     return _Plan(immediate=ExecResult(ExecStatus.REJECTED, message=reason))
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(text: str) -> object:
+    """The value of a plain literal text (numbers, strings, bytes, containers of them), else a marker.
+
+    `ast.literal_eval` builds builtin values without evaluating anything: no user code runs, so two
+    literal texts can be compared in the caller without a process ("not executing what needs no
+    execution"). Anything else (calls, names, NaN via float('nan')) goes to the sandbox.
+    """
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _compare_literals(left_text: str, right_text: str) -> ExecResult | None:
+    left, right = _literal(left_text), _literal(right_text)
+    if left is _NOT_LITERAL or right is _NOT_LITERAL:
+        return None
+    try:
+        equal = left == right or repr(left) == repr(right)
+    except RecursionError:
+        return None
+    return ExecResult(ExecStatus.OK if equal else ExecStatus.WRONG, message="compared as literals")
 
 
 def _combine_runs(results: list[ExecResult]) -> ExecResult:
@@ -215,6 +243,9 @@ class Executor:
         if kind is RequestKind.CHECK_OUTPUT:
             return _Plan([{**base, "op": "check"}])
         if kind is RequestKind.VALUES_EQUAL:
+            literal = _compare_literals(request.inputs[0], request.outputs[0])
+            if literal is not None:
+                return _Plan(immediate=literal)
             return _Plan([{**base, "op": "eq"}])
         if kind is RequestKind.CHECK_PAIRS:
             if not request.inputs:
@@ -306,7 +337,11 @@ class Executor:
         return self.map([ExecRequest.run_deterministic(program, input_text, runs)])[0]
 
     def values_equal(self, left: str, right: str) -> ExecResult:
-        """OK iff the two value texts evaluate, in the sandbox, to equal values; WRONG otherwise."""
+        """OK iff the two value texts evaluate to equal values; WRONG otherwise.
+
+        Two plain literals (numbers, strings, bytes, containers of them) are compared here with
+        `ast.literal_eval`, which runs no code; anything else is evaluated in the sandbox.
+        """
         return self.map([ExecRequest.values_equal(left, right)])[0]
 
     # -- async API ---------------------------------------------------------------------------------

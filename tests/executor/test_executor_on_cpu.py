@@ -383,3 +383,19 @@ def test_a_forked_caller_gets_its_own_servers(executor) -> None:
     os.close(read_end)
     assert status == b"\x00"
     assert executor.server_pids() == parent_servers and executor.run(DOUBLE, "2").value == "4"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "status"),
+    [
+        ("[1, 2, {'a': (3, b'x')}]", "[1, 2, {'a': (3, b'x')}]", ExecStatus.OK),
+        ("{1, 2}", "{2, 1}", ExecStatus.OK),
+        ("True", "1", ExecStatus.OK),
+        ("'a'", "'b'", ExecStatus.WRONG),
+    ],
+)
+def test_two_literal_texts_are_compared_without_starting_a_process(left, right, status, uid_base) -> None:
+    with Executor(max_workers=1, uid_base=uid_base) as fresh:
+        result = fresh.values_equal(left, right)
+        assert fresh.server_pids() == []
+    assert result.status is status
