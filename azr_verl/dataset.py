@@ -14,9 +14,9 @@ Design:
   same batch. The counter and the position inside the batch are the dataset's `state_dict`, which
   veRL's StatefulDataLoader stores in every checkpoint (`global_step_N/data.pt`); a resumed run
   continues the sequence.
-- Slot order inside a batch is interleaved (smooth weighted round-robin), so the expensive propose
-  slots spread evenly over veRL's agent-loop workers. When the shares do not divide the batch, the
-  leftover items rotate over the slots from batch to batch.
+- Shares: every slot gets the floor or ceiling of its exact share of each batch, and the run's
+  proportions stay exact (`SlotApportioner`). Slots are interleaved inside a batch (smooth weighted
+  round-robin), so the expensive propose slots spread evenly over veRL's agent-loop workers.
 - A batch never comes up short. A prompt longer than `data.max_prompt_length` tokens (measured
   with the tokenizer's chat template, as the agent loop renders it) is rebuilt: a proposer prompt
   drops its longest references one at a time down to none; an induction proposer prompt or a
@@ -59,10 +59,10 @@ from azr_verl.tasks import (
     TaskKind,
     TaskType,
     get_task_type,
+    group_label,
 )
-from azr_verl.tasks.task import group_label
 
-__all__ = ["VIRTUAL_STEPS", "AZRDataset", "BufferLike", "DatasetSettings", "slot_counts", "slot_order"]
+__all__ = ["VIRTUAL_STEPS", "AZRDataset", "BufferLike", "DatasetSettings", "SlotApportioner", "slot_order"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,39 +113,44 @@ class DatasetSettings:
                 f"data.dataloader_num_workers={workers}: the AZR dataset plans whole batches from one "
                 "counter, which worker processes would each copy (repeating batches); set it to 0"
             )
-        kwargs = _plain(config.get("apply_chat_template_kwargs") or {})
-        kwargs = {k: v for k, v in kwargs.items() if k not in _TEMPLATE_OWN_KEYS}
+        kwargs = dict(config.get("apply_chat_template_kwargs") or {})
+        kwargs = {str(k): v for k, v in kwargs.items() if k not in _TEMPLATE_OWN_KEYS}
         return cls(int(config["train_batch_size"]), int(config["max_prompt_length"]), kwargs)
 
 
-def _plain(value: Any) -> dict[str, Any]:
-    try:
-        from omegaconf import DictConfig, OmegaConf
+class SlotApportioner:
+    """Items per slot in each batch, a pure function of the batch number.
 
-        if isinstance(value, DictConfig):
-            return dict(OmegaConf.to_container(value, resolve=True))  # type: ignore[arg-type]
-    except ImportError:  # pragma: no cover - omegaconf comes with veRL
-        pass
-    return dict(value)
-
-
-def slot_counts(weights: Sequence[float], batch_size: int, rotation: int = 0) -> list[int]:
-    """Items per slot in one batch: exact shares rounded by largest remainder.
-
-    Ties between equal remainders go to the slots after position `rotation` (the batch counter),
-    so over consecutive batches every slot gets its exact long-run share.
+    Every slot gets the floor or the ceiling of its exact share in every batch; the leftover items
+    go to the slots furthest behind their exact cumulative share (ties: slot order), so the run's
+    proportions stay exact (cumulative error below two items). Replayed from batch 0, memoized.
     """
-    exact = [Fraction(w) for w in weights]
-    total = sum(exact)
-    shares = [w * batch_size / total for w in exact]
-    counts = [int(s) for s in shares]
-    n = len(weights)
-    order = sorted(
-        (i for i in range(n) if exact[i] > 0), key=lambda i: (-(shares[i] - counts[i]), (i - rotation) % n)
-    )
-    for i in order[: batch_size - sum(counts)]:
-        counts[i] += 1
-    return counts
+
+    def __init__(self, weights: Sequence[float], batch_size: int) -> None:
+        total = sum(Fraction(w) for w in weights)
+        self._shares = [Fraction(w) * batch_size / total for w in weights]
+        self._batch_size = batch_size
+        self._next, self._given = 0, [0] * len(weights)
+        self._last: list[int] = []
+
+    def counts(self, batch: int) -> list[int]:
+        if batch < self._next - 1 or not self._last:
+            self._next, self._given = 0, [0] * len(self._shares)
+        while self._next <= batch:
+            self._last = self._step(self._next)
+            self._given = [g + c for g, c in zip(self._given, self._last, strict=True)]
+            self._next += 1
+        return list(self._last)
+
+    def _step(self, batch: int) -> list[int]:
+        counts = [int(s) for s in self._shares]
+        behind = [s * (batch + 1) - g - c for s, g, c in zip(self._shares, self._given, counts, strict=True)]
+        order = sorted(
+            (i for i, s in enumerate(self._shares) if s > counts[i]), key=lambda i: (-behind[i], i)
+        )
+        for i in order[: self._batch_size - sum(counts)]:
+            counts[i] += 1
+        return counts
 
 
 def slot_order(counts: Sequence[int]) -> list[int]:
@@ -260,7 +265,8 @@ class AZRDataset(Dataset):
                 )
         self._buffer = buffer if buffer is not None else self._create_buffer()
         self._slots = [_Slot(get_task_type(n, self.azr.limits), r) for n in self.azr.task_types for r in Role]
-        self._weights = [self.azr.slot_weight(s.group) for s in self._slots]
+        weights = [self.azr.slot_weight(s.group) for s in self._slots]
+        self._apportioner = SlotApportioner(weights, self.settings.batch_size)
         self._recent = getattr(self.azr, "reference_sampling", "uniform") == "recent"
         self._batch, self._position = 0, 0
         self._plan: list[dict[str, Any]] | None = None
@@ -329,7 +335,7 @@ class AZRDataset(Dataset):
         """All items of `batch`; the served counts of items from `start` on are recorded."""
         began = time.perf_counter()
         step = batch + 1
-        counts = slot_counts(self._weights, self.settings.batch_size, rotation=batch)
+        counts = self._apportioner.counts(batch)
         slots = [self._slots[i] for i in slot_order(counts)]
         requests = [self._request(slot, pos) for pos, slot in enumerate(slots)]
         pool_keys = sorted({s.pool_kinds for s in slots if not s.uses_references}, key=str)
