@@ -32,8 +32,9 @@ def is_active() -> bool:
 def activate() -> None:
     """Turn on the CPU backend in this process; Ray workers started afterwards inherit it.
 
-    Sets VERL_PLATFORM=cpu (the Ray workers of a local cluster inherit the driver's environment;
-    for a multi-node cluster also put it into `ray_kwargs.ray_init.runtime_env.env_vars`), makes sure
+    Sets VERL_PLATFORM=cpu and puts `azr_verl.cpu.registration` into VERL_USE_EXTERNAL_MODULES (the
+    Ray workers of a local cluster inherit the driver's environment; for a multi-node cluster also put
+    both into `ray_kwargs.ray_init.runtime_env.env_vars`), makes sure
     the `cpu` platform and `hf` rollout are registered and installs the veRL adjustments of
     `azr_verl.cpu.patches`. Idempotent.
 
@@ -42,12 +43,14 @@ def activate() -> None:
     """
     global _active
     from azr_verl.cpu import registration
+    from azr_verl.cpu.overrides import cpu_env
     from azr_verl.cpu.patches import apply_patches, check_verl_version, select_cpu_platform
 
     check_verl_version()
     if _active:
         return
-    os.environ[PLATFORM_ENV] = "cpu"
+    # Ray workers of a local cluster inherit the environment: they activate themselves from it.
+    os.environ.update(cpu_env(dict(os.environ)))
     registration.install_registrations()
     apply_patches()
     select_cpu_platform()

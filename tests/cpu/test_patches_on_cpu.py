@@ -38,6 +38,7 @@ def test_another_verl_version_is_refused_with_a_clear_message(monkeypatch, versi
     with pytest.raises(UnsupportedVerlVersionError):
         activation.activate()
     assert "VERL_PLATFORM" not in os.environ
+    assert "azr_verl.cpu.registration" not in os.environ.get("VERL_USE_EXTERNAL_MODULES", "")
     with pytest.raises(UnsupportedVerlVersionError):
         patches.apply_patches()
 
