@@ -4,7 +4,8 @@ Done once, in the server, because each step costs a syscall or a mount and every
 inherits the result for free:
 
 - a new network namespace (only a downed loopback: no route to anything, not even 127.0.0.1);
-- a new IPC namespace (no shared SysV queues or semaphores with the host);
+- a new IPC namespace with SysV shared memory, queues, semaphores and POSIX queues disabled (they
+  outlive a process, so they could carry state from one snippet to the next);
 - a new mount namespace in which every mount is made read-only (recursively) and fresh private
   tmpfs instances cover /tmp, /var/tmp, /dev/shm and /run/lock: nothing a snippet writes reaches the
   real disk, and nothing written under one server is visible to the host or to another server;
@@ -94,6 +95,25 @@ def _make_root_readonly(libc: ctypes.CDLL, notes: list[str]) -> bool:
         notes.append(f"read-only root refused: {_errno_text()}")
         return False
     return True
+
+
+# Per-IPC-namespace limits set to zero: SysV segments and queues outlive the process that made them,
+# so they would carry state from one snippet to the next (same server, same slot uid).
+_IPC_SYSCTLS = {
+    "/proc/sys/kernel/shmmni": "0",
+    "/proc/sys/kernel/msgmni": "0",
+    "/proc/sys/kernel/sem": "0 0 0 0",
+    "/proc/sys/fs/mqueue/queues_max": "0",
+}
+
+
+def _disable_ipc(notes: list[str]) -> None:
+    for path, value in _IPC_SYSCTLS.items():
+        try:
+            with open(path, "w") as fh:
+                fh.write(value)
+        except OSError as exc:
+            notes.append(f"could not set {path}: {exc}")
 
 
 def _blocking_ancestor(path: str) -> str | None:
@@ -192,6 +212,8 @@ def apply_process_isolation(tmpfs_mb: int, expose: list[str]) -> dict[str, objec
             report[key] = True
         else:
             notes.append(f"{key} refused: {_errno_text()}")
+    if report["ipc_namespace"]:
+        _disable_ipc(notes)
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
         report["mount_namespace"] = True
         report["interpreter_readable"] = _expose_paths(libc, expose, notes)

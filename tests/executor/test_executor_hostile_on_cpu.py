@@ -396,12 +396,25 @@ def test_sandbox_runs_without_privileges_network_or_caller_secrets(raw_executor,
             "[]",
         ),
         (
+            "import ctypes\ndef f(x):\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+            "    return libc.shmget(4242, 4096, 0o1666), ctypes.get_errno()",
+            "import ctypes\ndef f(x):\n    return ctypes.CDLL(None).shmget(4242, 0, 0)",
+            "-1",
+        ),
+        (
             "def f(x, acc=[]):\n    acc.append(x)\n    return len(acc)",
             "def f(x, acc=[]):\n    acc.append(x)\n    return len(acc)",
             "1",
         ),
     ],
-    ids=["builtins", "module_attribute", "sys_modules", "working_dir_file", "mutable_default"],
+    ids=[
+        "builtins",
+        "module_attribute",
+        "sys_modules",
+        "working_dir_file",
+        "sysv_shared_memory",
+        "mutable_default",
+    ],
 )
 def test_state_poisoned_by_one_snippet_does_not_reach_the_next(
     first: str, second: str, expected: str
