@@ -28,6 +28,7 @@ from collections import deque
 
 import _child
 import _jobs
+import _seccomp
 
 __all__ = ["main"]
 
@@ -61,6 +62,7 @@ _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 # The child writes its record after the snippet ran; a snippet may have rebound os.write or
 # os._exit, so the child uses these references taken at import time.
 _WRITE, _EXIT, _MEMORYVIEW = os.write, os._exit, memoryview
+_FILTER: list = [None]  # the seccomp program, set by _setup once a probe child proved it installs
 _PARENT_CHECK_S = 1.0
 
 
@@ -170,6 +172,8 @@ class Server:
             _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() != self.pid:
                 os._exit(0)
+            if _FILTER[0] is not None and not _seccomp.install(_PRCTL, _FILTER[0]):
+                raise OSError("could not install the seccomp filter")
             data = _jobs.frame_record(_child.run_job(job, self.cap))
         except BaseException as exc:  # the child must leave by _exit only
             message = f"child setup: {exc!r}"[:500].replace("\0", "")
@@ -302,6 +306,18 @@ def _make_workdir(path: str, cfg: dict, slot: int) -> None:
         os.chown(path, uid, uid)
 
 
+def _probe_filter(prog: object) -> bool:
+    """Install the filter in a throwaway child: some kernels or containers refuse seccomp."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            ok = _seccomp.install(_PRCTL, prog)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def _setup(cfg: dict, report: dict) -> None:
     root = os.geteuid() == 0
     cfg["drop_privileges"] = bool(cfg["isolate"] and root and not report.get("user_namespace"))
@@ -311,6 +327,9 @@ def _setup(cfg: dict, report: dict) -> None:
     cfg["workdirs"] = [os.path.join(base, f"azr-exec-{os.getpid()}-slot{k}") for k in range(cfg["slots"])]
     for slot, path in enumerate(cfg["workdirs"]):
         _make_workdir(path, cfg, slot)
+    prog = _seccomp.build_filter() if cfg["isolate"] else None
+    report["syscall_filter"] = prog is not None and _probe_filter(prog)
+    _FILTER[0] = prog if report["syscall_filter"] else None
     _preload()
     cfg["as_base_bytes"] = _address_space_bytes()
 

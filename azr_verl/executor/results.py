@@ -165,6 +165,7 @@ class IsolationReport:
     privilege_drop: bool = False  # children run as an unprivileged uid (one per worker slot)
     process_limit: bool = False  # RLIMIT_NPROC enforced (needs the per-slot uid)
     interpreter_readable: bool = False  # the stdlib is importable by the sandbox uid
+    syscall_filter: bool = False  # seccomp: keyrings, namespaces, mounts, ptrace, bpf... refused
     user_namespace: bool = False  # non-root: namespaces obtained through a user namespace
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -170,6 +170,29 @@ def _cases(port: int, secret_file: Path) -> dict[str, tuple[ExecRequest, set[Exe
             {ERROR},
             "",
         ),
+        # kernel surface (seccomp): user namespaces, keyrings that outlive the process, ptrace
+        "unshare_user_namespace": (
+            run("import ctypes\ndef f(x):\n    return ctypes.CDLL(None).unshare(0x10000000)", "1"),
+            {OK},
+            "",
+        ),
+        "keyring_add_key": (
+            run(
+                "import ctypes\ndef f(x):\n    libc = ctypes.CDLL(None)\n"
+                "    return libc.syscall(248, b'user', b'azr', b'secret', 6, -4)",
+                "1",
+            ),
+            {OK},
+            "",
+        ),
+        "ptrace_attach_parent": (
+            run(
+                "import ctypes, os\ndef f(x):\n    return ctypes.CDLL(None).ptrace(16, os.getppid(), 0, 0)",
+                "1",
+            ),
+            {OK},
+            "",
+        ),
         # exits and crashes
         "system_exit": (run("def f(x):\n    raise SystemExit(0)", "1"), {ERROR}, ""),
         "os_exit": (run("import os\ndef f(x):\n    os._exit(0)", "1"), {ERROR}, ""),
@@ -331,6 +354,14 @@ ROOT_ERROR_TYPES = {
     "regain_root": "PermissionError",
     "segfault_via_ctypes": "SIGSEGV",
 }
+
+
+@pytest.mark.parametrize("name", ["unshare_user_namespace", "keyring_add_key", "ptrace_attach_parent"])
+def test_refused_syscalls_return_minus_one(name: str, hostile_run, raw_executor) -> None:
+    if not raw_executor.isolation.syscall_filter:
+        pytest.skip("no seccomp filter on this machine")
+    _, results, _ = hostile_run
+    assert results[name].value == "-1", results[name]
 
 
 @pytest.mark.parametrize("name", sorted(ROOT_ERROR_TYPES))
