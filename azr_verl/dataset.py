@@ -18,11 +18,16 @@ Design:
   proportions stay exact (`SlotApportioner`). Slots are interleaved inside a batch (smooth weighted
   round-robin), so the expensive propose slots spread evenly over veRL's agent-loop workers.
 - A batch never comes up short. A prompt longer than `data.max_prompt_length` tokens (measured
-  with the tokenizer's chat template, as the agent loop renders it) is rebuilt: a proposer prompt
-  drops its longest references one at a time down to none; an induction proposer prompt or a
-  solver prompt takes the shortest other task of the batch's draw (then the zero triplet). A
+  with the tokenizer's chat template, as the agent loop renders it) is rebuilt, never moved to
+  another slot: a proposer prompt drops its longest references (as few as needed, down to none);
+  an induction proposer prompt or a solver prompt takes the shortest, least reused task of its
+  types from the batch's draw (which includes a few spare tasks per type), then the zero triplet. A
   prompt that still cannot fit goes out as it is (veRL left-truncates it) and is counted. All of it
   shows in `metrics()` under `azr/dataset/...`.
+- Payloads (`azr_verl.sample.SlotPayload`): solve items carry the task and its buffer id; proposer
+  items carry the ids of the tasks shown (references, or the task whose program an induction
+  proposer probes) and, for induction, the program. Those ids and the solve ids are counted as
+  served (`record_served`) once per batch.
 - Sharing: `data.dataloader_num_workers` must be 0 (worker processes would each hold a copy of the
   counter and repeat batches). The buffer is the run's Ray actor, created here in the TaskRunner;
   tests pass a local `TaskStore` as `buffer=`.
@@ -52,6 +57,7 @@ from azr_verl.buffer.seeds import zero_tasks
 from azr_verl.sample import DATA_SOURCE, PAYLOAD_KEY, SlotPayload, agent_name
 from azr_verl.tasks import (
     NO_ERROR,
+    Prompt,
     PromptStyle,
     ProposalContext,
     Role,
@@ -172,7 +178,8 @@ def _size(task: Task) -> int:
 
 
 def _chars(built: _Built) -> int:
-    return sum(len(m["content"]) for m in built.messages)
+    messages = built.messages
+    return len(messages) if isinstance(messages, str) else sum(len(m["content"]) for m in messages)
 
 
 def _zero_task(kind: TaskKind) -> Task:
@@ -211,10 +218,40 @@ class _Slot:
 class _Built:
     """A slot's prompt and payload, its token count and the buffer ids it shows."""
 
-    messages: list[dict[str, str]]
+    messages: Prompt
     payload: SlotPayload
     tokens: int = 0
     served: tuple[int, ...] = ()
+
+
+class _PromptMeter:
+    """Prompt lengths in tokens as the agent loop renders them (chat template, generation prompt)."""
+
+    def __init__(self, tokenizer: Any, settings: DatasetSettings) -> None:
+        self._tokenizer = tokenizer
+        self.limit = settings.max_prompt_length
+        self._kwargs = dict(settings.chat_template_kwargs)
+        self._floors: dict[str, int] = {}
+
+    def counts(self, prompts: Sequence[Prompt]) -> list[int]:
+        if not prompts:
+            return []
+        encoded = self._tokenizer.apply_chat_template(
+            list(prompts), add_generation_prompt=True, tokenize=True, **self._kwargs
+        )
+        ids = encoded["input_ids"] if isinstance(encoded, Mapping) else encoded
+        return [len(x) for x in ids]
+
+    def fitted(self, built: _Built) -> _Built | None:
+        """`built` with its token count if it fits the prompt length, else None."""
+        tokens = self.counts([built.messages])[0]
+        return _with_tokens(built, tokens) if tokens <= self.limit else None
+
+    def floor(self, group: str, shortest: _Built) -> int:
+        """Tokens of a slot group's shortest prompt (no references, or the zero triplet), measured once."""
+        if group not in self._floors:
+            self._floors[group] = self.counts([shortest.messages])[0]
+        return self._floors[group]
 
 
 class AZRDataset(Dataset):
@@ -253,7 +290,7 @@ class AZRDataset(Dataset):
             raise ValueError("the AZR dataset needs the tokenizer to measure prompts")
         self.azr = AZRConfig.from_mapping(config.get("azr"))
         self.settings = DatasetSettings.from_data_config(config)
-        self._tokenizer = tokenizer
+        self._meter = _PromptMeter(tokenizer, self.settings)
         if data_files:
             logger.info("AZR generates its data online; data files %s are not read", data_files)
         self._length = self.settings.batch_size * VIRTUAL_STEPS
@@ -267,10 +304,10 @@ class AZRDataset(Dataset):
         self._slots = [_Slot(get_task_type(n, self.azr.limits), r) for n in self.azr.task_types for r in Role]
         weights = [self.azr.slot_weight(s.group) for s in self._slots]
         self._apportioner = SlotApportioner(weights, self.settings.batch_size)
+        # Recency-weighted references once AZRConfig has `reference_sampling: uniform|recent`.
         self._recent = getattr(self.azr, "reference_sampling", "uniform") == "recent"
         self._batch, self._position = 0, 0
         self._plan: list[dict[str, Any]] | None = None
-        self._floor_tokens: dict[str, int] = {}
         self._last: Counter[str] = Counter()
         self._totals: Counter[str] = Counter()
 
@@ -325,7 +362,15 @@ class AZRDataset(Dataset):
         self._totals = Counter({k: float(v) for k, v in state.get("totals", {}).items()})
 
     def metrics(self) -> dict[str, float]:
-        """Counters of the last planned batch and of the run, as `azr/dataset/...` metrics."""
+        """The last planned batch's figures as `azr/dataset/<name>`, run totals of the counters as
+        `azr/dataset/total/<name>`.
+
+        Counters: items, references_dropped (references left out to fit), substituted (slots
+        filled with another task, including the zero triplet), zero_filled (the zero triplet
+        because nothing else fit or the type has no task yet), overlong (prompts still over
+        `data.max_prompt_length`). Figures: slots/<group> (items per slot), prompt_tokens/mean and
+        /max, references/mean (per reference-based proposer prompt), plan_s, batch.
+        """
         out = {f"azr/dataset/{k}": float(v) for k, v in self._last.items()}
         out.update({f"azr/dataset/total/{k}": float(v) for k, v in self._totals.items()})
         return out
@@ -343,9 +388,9 @@ class AZRDataset(Dataset):
             SampleRequest(kinds, _SPARE_PER_POOL, slot=len(slots) + j) for j, kinds in enumerate(pool_keys)
         ]
         drawn = self._buffer.sample(requests, seed=self.azr.seed, step=step)
-        fitter = _Fitter(self, step, drawn)
+        fitter = _Fitter(self._meter, step, drawn)
         built = [fitter.first(slot, tasks) for slot, tasks in zip(slots, drawn, strict=False)]
-        tokens = self._token_counts([b.messages for b in built])
+        tokens = self._meter.counts([b.messages for b in built])
         built = [
             fitter.refit(slot, _with_tokens(b, n))
             if n > self.settings.max_prompt_length
@@ -363,21 +408,6 @@ class AZRDataset(Dataset):
         if slot.uses_references:
             return reference_request(slot.task_type.kind, self.azr.num_references, pos, recent=self._recent)
         return induction_program_request(pos, slot.pool_kinds)
-
-    def _token_counts(self, conversations: list[list[dict[str, str]]]) -> list[int]:
-        """Prompt lengths as the agent loop renders them (chat template plus generation prompt)."""
-        if not conversations:
-            return []
-        encoded = self._tokenizer.apply_chat_template(
-            conversations, add_generation_prompt=True, tokenize=True, **self.settings.chat_template_kwargs
-        )
-        ids = encoded["input_ids"] if isinstance(encoded, Mapping) else encoded
-        return [len(x) for x in ids]
-
-    def _fits(self, built: _Built) -> _Built | None:
-        """`built` with its token count if it fits the prompt length, else None."""
-        tokens = self._token_counts([built.messages])[0]
-        return _with_tokens(built, tokens) if tokens <= self.settings.max_prompt_length else None
 
     def _record_stats(
         self, slots: list[_Slot], built: list[_Built], stats: Counter[str], plan_s: float
@@ -433,8 +463,8 @@ def _item(built: _Built, index: int) -> dict[str, Any]:
 class _Fitter:
     """Builds the prompts of one batch and rebuilds those over the prompt length (module doc)."""
 
-    def __init__(self, dataset: AZRDataset, step: int, drawn: Sequence[tuple[StoredTask, ...]]) -> None:
-        self._ds, self._step = dataset, step
+    def __init__(self, meter: _PromptMeter, step: int, drawn: Sequence[tuple[StoredTask, ...]]) -> None:
+        self._meter, self._step = meter, step
         self.stats: Counter[str] = Counter()
         self._uses: Counter[int] = Counter()
         self._by_id = {s.id: s for tasks in drawn for s in tasks}
@@ -456,15 +486,15 @@ class _Fitter:
         candidates = [s for s in self._pool if s.task.kind in slot.pool_kinds and s.id not in built.served]
         candidates.sort(key=lambda s: self._uses[s.id])  # stable: least used, then shortest
         for stored in candidates[:_MAX_SUBSTITUTE_TRIES]:
-            fitted = self._ds._fits(self._task_prompt(slot, stored))
+            fitted = self._meter.fitted(self._task_prompt(slot, stored))
             if fitted is not None:
                 self._uses[stored.id] += 1
                 self.stats["substituted"] += 1
                 return fitted
         if built.served:  # not already the zero triplet
             zero = self._task_prompt(slot, None)
-            tokens = self._floor_tokens(slot, zero)
-            if tokens <= self._ds.settings.max_prompt_length:
+            tokens = self._meter.floor(slot.group, zero)
+            if tokens <= self._meter.limit:
                 self.stats.update(("substituted", "zero_filled"))
                 return _with_tokens(zero, tokens)
         return built
@@ -473,36 +503,28 @@ class _Fitter:
         """Drop the longest references, down to none. The char/token rate of the prompt guesses how
         many to keep; measuring from one above the guess downwards confirms it (about 2 calls)."""
         refs = sorted((self._by_id[i] for i in built.served), key=lambda s: (_size(s.task), s.id))
-        limit = self._ds.settings.max_prompt_length
+        limit = self._meter.limit
         variants = [self._propose(slot, refs[:keep]) for keep in range(len(refs))]
         bare = variants[0] if variants else self._propose(slot, ())
-        floor = self._floor_tokens(slot, bare)
-        keep = 0
+        floor = self._meter.floor(slot.group, bare)
         if floor <= limit and refs:
             base = _chars(bare)
             rate = (built.tokens - floor) / max(_chars(built) - base, 1)
             guess = max(k for k in range(len(refs)) if floor + rate * (_chars(variants[k]) - base) <= limit)
             for keep in range(min(guess + 1, len(refs) - 1), 0, -1):
-                fitted = self._ds._fits(variants[keep])
+                fitted = self._meter.fitted(variants[keep])
                 if fitted is not None:
                     self.stats["references_dropped"] += len(refs) - keep
                     return fitted
         self.stats["references_dropped"] += len(refs)
         return _with_tokens(bare, floor)
 
-    def _floor_tokens(self, slot: _Slot, built: _Built) -> int:
-        """Tokens of a slot's shortest prompt (no references, or the zero triplet), measured once per run."""
-        cache = self._ds._floor_tokens
-        if slot.group not in cache:
-            cache[slot.group] = self._ds._token_counts([built.messages])[0]
-        return cache[slot.group]
-
     def _propose(self, slot: _Slot, refs: Sequence[StoredTask]) -> _Built:
         context = ProposalContext(references=tuple(s.task for s in refs))
         messages = slot.task_type.proposer_prompt(context, PromptStyle.CHAT)
         ids = tuple(s.id for s in refs)
         payload = SlotPayload(slot.task_type.name, Role.PROPOSE, self._step, reference_ids=ids)
-        return _Built(messages, payload, served=ids)  # type: ignore[arg-type]
+        return _Built(messages, payload, served=ids)
 
     def _task_prompt(self, slot: _Slot, stored: StoredTask | None) -> _Built:
         """A solver prompt, or an induction proposer prompt probing the task's program."""
@@ -515,4 +537,4 @@ class _Fitter:
         else:
             messages = slot.task_type.proposer_prompt(ProposalContext(program=task.program), PromptStyle.CHAT)
             payload = SlotPayload(name, Role.PROPOSE, self._step, program=task.program, reference_ids=ids)
-        return _Built(messages, payload, served=ids)  # type: ignore[arg-type]
+        return _Built(messages, payload, served=ids)
