@@ -46,3 +46,5 @@ def test_doctor_reports_every_component_ok():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "veRL 0.9.1" in result.stdout
     assert "FAIL" not in result.stdout
+    assert "answer checked correct" in result.stdout
+    assert "doctor: all checks passed" in result.stdout
