@@ -25,7 +25,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from transformers import AutoTokenizer
 
 from azr_verl.buffer import TaskStore
@@ -469,3 +469,28 @@ def test_verl_builds_the_dataset_which_serves_the_runs_buffer_actor(
     local = [i["extra_info"][PAYLOAD_KEY] for i in take(make(store, tokenizer), 12)]
     assert ray_result["payloads"] == json.loads(json.dumps(local))  # same seed, same batch
     assert ray_result["served"] == ray_result["shown"] > 12
+
+
+def test_the_projects_composed_config_builds_the_dataset(store: TaskStore, tokenizer: Any) -> None:
+    """veRL hands the dataset `config.data` of the composed azr_trainer.yaml (data.azr: ${azr})."""
+    from hydra import compose, initialize_config_dir
+    from verl.utils.dataset.rl_dataset import get_dataset_class
+
+    import azr_verl
+
+    with initialize_config_dir(config_dir=str(Path(azr_verl.__file__).parent / "config"), version_base=None):
+        config = compose(config_name="azr_trainer", overrides=["data.train_batch_size=12", "azr.seed=3"])
+    with open_dict(config):  # as a YAML would set it (Hydra's override grammar has no ':' in dict keys)
+        config.azr.slot_weights = {"code_f:solve": 0}
+    dataset_cls = get_dataset_class(config.data)
+    dataset = dataset_cls(
+        data_files=config.data.train_files,
+        tokenizer=tokenizer,
+        processor=None,
+        config=config.data,
+        buffer=store,
+    )
+    assert dataset_cls is AZRDataset and dataset.settings.max_prompt_length == config.data.max_prompt_length
+    assert dataset.azr.run_id == "azr/azr" and dataset.azr.num_references == config.azr.num_references
+    groups = Counter(item["trr_group"] for item in take(dataset, 12))
+    assert sum(groups.values()) == 12 and "code_f:solve" not in groups
