@@ -399,3 +399,29 @@ def test_two_literal_texts_are_compared_without_starting_a_process(left, right, 
         result = fresh.values_equal(left, right)
         assert fresh.server_pids() == []
     assert result.status is status
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_over_ten_thousand_mixed_calls(uid_base) -> None:
+    """The issue's 10,000-call figure (the benchmark prints the same measurement)."""
+    requests = [
+        ExecRequest.run(DOUBLE, "'ab'"),
+        ExecRequest.check_output(DOUBLE, "2", "5"),
+        ExecRequest.check_pairs(DOUBLE, ["1", "2"], ["2", "4"]),
+        ExecRequest.values_equal("Counter('ab')", "Counter('ba')"),
+        ExecRequest.run("def f(a):\n    return 1 / 0", "1"),
+    ]
+
+    def rss_kb(pid: int | str) -> int:
+        line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+    with Executor(max_workers=2, uid_base=uid_base) as fresh:
+        fresh.map(requests * 100)
+        caller_before = rss_kb("self")
+        servers_before = [rss_kb(pid) for pid in fresh.server_pids()]
+        for _ in range(20):
+            assert all(r.status is not ExecStatus.SANDBOX_FAILURE for r in fresh.map(requests * 100))
+        assert rss_kb("self") - caller_before < 4096
+        after = [rss_kb(pid) for pid in fresh.server_pids()]
+        assert all(a - b < 2048 for a, b in zip(after, servers_before, strict=True))
