@@ -1,8 +1,10 @@
 """The fork-server: a small stdlib-only process that forks one fresh, locked-down child per snippet.
 
-Started by `_client.ServerProcess` as `python -S -s -B _server.py <config json>` with a closed
-environment. It isolates itself once (see `_isolation.py`), preloads the modules snippets commonly
-import, freezes the GC generations so children share those pages, and then serves JSON lines:
+Started by `_client.ServerProcess` as `python -S -s -B _server.py --isolate <config json>` with a
+closed environment. Stage one isolates the process (namespaces, mounts: `_isolation.py`) and execs a
+fresh interpreter for stage two, so the ctypes machinery is not in the heap that every fork copies.
+Stage two preloads the modules snippets commonly import, builds and probes the seccomp filter
+(`_seccomp.py`), freezes the GC generations so children share those pages, and serves JSON lines:
 
     stdin   one job per line: {"i": id, "op": ..., "p": program, "a": [texts], "e": [texts]}
     stdout  one result per line: {"i": id, "s": status, "v": ..., "t": ..., "m": ..., "w": wall_s}
