@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,14 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from azr_verl.cpu.server import weights_fingerprint
-from azr_verl.cpu.smoke import run_smoke, short_ray_tmp, smoke_command, write_arithmetic_dataset
+from azr_verl.cpu.smoke import (
+    digit_share_reward,
+    kill_leftovers,
+    run_smoke,
+    short_ray_tmp,
+    smoke_command,
+    write_arithmetic_dataset,
+)
 from azr_verl.models.tiny import build_tiny_model
 
 TIMEOUT_S = 240
@@ -61,6 +70,7 @@ def test_main_ppo_trains_two_grpo_steps_on_cpu(smoke_run) -> None:
     result, out, _ = smoke_run
     log = result.log_path.read_text(errors="replace")
     assert result.returncode == 0, f"exit {result.returncode} after {result.elapsed_s:.0f}s:\n{log[-4000:]}"
+    assert "TaskRunnerV1" in log  # veRL's v1 trainer ran, not the legacy one
     assert _metric(log, 2, "training/global_step") == 2
     for step in (1, 2):
         # Rewards differ between samples, so GRPO has something to learn from.
@@ -90,3 +100,27 @@ def test_actor_weights_changed_and_the_rollout_generated_with_the_synced_weights
     assert {(g["global_steps"], g["version"]) for g in generations} == {(0, 1), (1, 2)}
     assert sum(g["batch"] for g in generations) == 2 * 16  # 4 prompts x 4 samples per step
     assert all(g["fingerprint"] == syncs[g["version"]] for g in generations)
+
+
+@pytest.mark.parametrize(("response", "reward"), [("", 0.0), ("abc", 0.0), ("a1b2", 0.5), ("42", 1.0)])
+def test_smoke_reward_is_the_digit_share(response: str, reward: float) -> None:
+    assert digit_share_reward("azr_cpu_smoke", response, "7") == reward
+
+
+@pytest.mark.parametrize("found_by", ["session", "marker"])
+def test_leftovers_are_killed_by_pid(found_by: str, tmp_path: Path) -> None:
+    marker = str(tmp_path / "marker")
+    proc = subprocess.Popen(
+        ["sleep", "60", marker] if found_by == "marker" else ["sleep", "60"], start_new_session=True
+    )
+    try:
+        session = proc.pid if found_by == "session" else -1
+        kill_leftovers(session_id=session, marker=marker if found_by == "marker" else "\0never\0")
+        deadline = time.monotonic() + 5
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.returncode is not None, "the leftover process is still alive"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
