@@ -59,7 +59,7 @@ class ServerProcess:
         slots: children that may run at once.
         index: server number; selects the hash seed and the block of sandbox uids.
         isolate: apply namespaces and privilege drop (tests of the plumbing may turn it off).
-        uid_base: first sandbox uid; slot k of server `index` runs as uid_base + 100 * index + k.
+        uid_base: first sandbox uid of this server; slot k runs as uid_base + k.
     """
 
     def __init__(self, limits: ExecLimits, slots: int, index: int, isolate: bool, uid_base: int) -> None:
@@ -72,7 +72,7 @@ class ServerProcess:
         self._fallback_tmp = tempfile.gettempdir()
         config = {
             "slots": slots,
-            "uid_base": uid_base + 100 * index,
+            "uid_base": uid_base,
             "isolate": isolate,
             "tmpfs_mb": limits.tmpfs_mb,
             "recursion_limit": limits.recursion_limit,

@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import logging
 import os
+import random
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -31,12 +32,24 @@ from azr_verl.executor.results import (
     RequestKind,
 )
 
-__all__ = ["DEFAULT_UID_BASE", "Executor", "get_default_executor"]
+__all__ = ["UID_BLOCK", "Executor", "get_default_executor", "random_uid_base"]
 
 logger = logging.getLogger(__name__)
 
-# Sandbox uids: server i, slot k runs as DEFAULT_UID_BASE + 100 * i + k (no such users exist).
-DEFAULT_UID_BASE = 61_000
+# Sandbox uids (as root): every worker slot of an executor has its own uid, uid_base + slot, in a
+# block of UID_BLOCK uids picked at random from [100000, 2**31) unless given. Distinct executors
+# (a reward worker and an agent-loop worker on one machine) thus never share a uid, so no snippet
+# can signal, or share a process count with, a snippet of another executor.
+UID_BLOCK = 4096
+_UID_FIRST = 100_000
+_UID_BLOCKS = (2**31 - _UID_FIRST) // UID_BLOCK
+
+
+def random_uid_base() -> int:
+    """A random first uid of a block of UID_BLOCK unused uids."""
+    return _UID_FIRST + random.SystemRandom().randrange(_UID_BLOCKS) * UID_BLOCK
+
+
 _RESOURCE_STATUSES = (ExecStatus.SANDBOX_FAILURE, ExecStatus.TIMEOUT, ExecStatus.MEMORY_LIMIT)
 
 _Combine = Callable[[list[ExecResult]], ExecResult]
@@ -117,7 +130,7 @@ class Executor:
         servers: fork-server processes (default: 2, or 1 when max_workers is 1).
         static_check: run the AST check before executing (turn off only to test the runtime limits).
         isolate: namespaces and privilege drop in the servers (turn off only to test the plumbing).
-        uid_base: first sandbox uid when running as root.
+        uid_base: first sandbox uid when running as root (default: a random block, see UID_BLOCK).
     """
 
     def __init__(
@@ -128,12 +141,12 @@ class Executor:
         servers: int | None = None,
         static_check: bool = True,
         isolate: bool = True,
-        uid_base: int = DEFAULT_UID_BASE,
+        uid_base: int | None = None,
     ) -> None:
         self.limits = limits or ExecLimits()
         workers = max_workers if max_workers is not None else (os.cpu_count() or 1)
-        if workers < 1:
-            raise ValueError(f"Executor max_workers must be >= 1, got {max_workers}")
+        if not 1 <= workers <= UID_BLOCK:
+            raise ValueError(f"Executor max_workers must be in 1..{UID_BLOCK}, got {max_workers}")
         count = servers if servers is not None else min(2, workers)
         if not 1 <= count <= workers:
             raise ValueError(f"Executor servers must be in 1..max_workers ({workers}), got {servers}")
@@ -141,7 +154,7 @@ class Executor:
         self._slots = [workers // count + (1 if index < workers % count else 0) for index in range(count)]
         self._static_check = static_check
         self._isolate = isolate
-        self._uid_base = uid_base
+        self._uid_base = random_uid_base() if uid_base is None else uid_base
         self._servers: list[ServerProcess | None] = [None] * count
         self._lock = threading.Lock()
         self._closed = False
@@ -189,7 +202,8 @@ class Executor:
                 if server is not None:
                     logger.warning("restarting fork-server %d (pid %d)", index, server.pid)
                     server.close(timeout_s=1.0)
-                server = ServerProcess(self.limits, self._slots[index], index, self._isolate, self._uid_base)
+                first_uid = self._uid_base + sum(self._slots[:index])
+                server = ServerProcess(self.limits, self._slots[index], index, self._isolate, first_uid)
                 self._servers[index] = server
                 self._warn_once(server.isolation)
             return server

@@ -11,6 +11,7 @@ import os
 import socket
 import stat
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -455,3 +456,18 @@ def test_state_poisoned_by_one_snippet_does_not_reach_the_next(
         second_result = single.run(second, "1")
     assert second_result.ok, second_result
     assert second_result.value == expected
+
+
+def test_a_snippet_cannot_kill_a_concurrent_snippet_of_another_executor(root_only) -> None:
+    sleeper = "import time\ndef f(x):\n    time.sleep(0.8)\n    return 'alive'"
+    killer = "import os, time\ndef f(x):\n    time.sleep(0.3)\n    os.kill(-1, 9)\n    return 'sent'"
+    with (
+        Executor(max_workers=1, static_check=False) as first,
+        Executor(max_workers=1, static_check=False) as second,
+    ):
+        holder: dict = {}
+        thread = threading.Thread(target=lambda: holder.update(r=first.run(sleeper, "1")))
+        thread.start()
+        assert second.run(killer, "1").status is OK
+        thread.join()
+    assert holder["r"].value == "'alive'"
