@@ -41,10 +41,13 @@ class AZRConfig:
 
     Attributes:
         task_types: task types trained on; each yields a propose slot and a solve slot.
-        slot_weights: share of the batch per (task type, role) slot, e.g. {"code_o:propose": 2};
-            unnamed slots weigh 1. Equal shares (the paper) by default.
+        slot_weights: share of the batch per (task type, role) slot, nested so that Hydra can set
+            it from the command line (`+azr.slot_weights.code_o.propose=2`); unnamed slots weigh 1.
+            Equal shares (the paper) by default.
         num_solver_attempts: N, solver rollouts per valid proposal for its learnability reward.
         num_references: K, buffer tasks shown to the proposer as references.
+        reference_sampling: "uniform", or "recent" (recency-weighted, see
+            `buffer.recency_half_life_steps`).
         prompt_style: "chat" (the tokenizer's chat template, instruct models) or "base" (R1 text).
         seed: seed of buffer sampling; a run with the same seed samples the same tasks.
         seed_files: seed task files (the reference's jsonl) loaded into a new buffer.
@@ -57,9 +60,10 @@ class AZRConfig:
     """
 
     task_types: tuple[str, ...] = ("code_o", "code_i", "code_f")
-    slot_weights: Mapping[str, float] = field(default_factory=dict)
+    slot_weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     num_solver_attempts: int = 8
     num_references: int = 6
+    reference_sampling: str = "uniform"
     prompt_style: PromptStyle = PromptStyle.CHAT
     seed: int = 0
     seed_files: tuple[str, ...] = ()
@@ -96,15 +100,29 @@ class AZRConfig:
             raise ValueError(f"{_PREFIX}.run_dir must be a directory path, got {self.run_dir!r}")
         object.__setattr__(self, "prompt_style", _prompt_style(self.prompt_style))
         self._check_slot_weights()
+        if self.reference_sampling not in ("uniform", "recent"):
+            raise ValueError(
+                f"{_PREFIX}.reference_sampling={self.reference_sampling!r} is not one of ['uniform', 'recent']"
+            )
 
     def _check_slot_weights(self) -> None:
-        slots = set(self.slots)
-        for slot, weight in self.slot_weights.items():
-            if slot not in slots:
-                raise ValueError(f"{_PREFIX}.slot_weights: unknown slot {slot!r}; slots are {sorted(slots)}")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
-                raise ValueError(f"{_PREFIX}.slot_weights.{slot} must be a number >= 0, got {weight!r}")
-        if sum(self.slot_weight(s) for s in slots) <= 0:
+        for task_type, roles in self.slot_weights.items():
+            if task_type not in self.task_types:
+                raise ValueError(
+                    f"{_PREFIX}.slot_weights.{task_type}: not one of {_PREFIX}.task_types {list(self.task_types)}"
+                )
+            if not isinstance(roles, Mapping):
+                raise ValueError(
+                    f"{_PREFIX}.slot_weights.{task_type} must map roles to weights, got {roles!r}"
+                )
+            for role, weight in roles.items():
+                if role not in {r.value for r in Role}:
+                    raise ValueError(f"{_PREFIX}.slot_weights.{task_type}.{role}: roles are propose, solve")
+                if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+                    raise ValueError(
+                        f"{_PREFIX}.slot_weights.{task_type}.{role} must be a number >= 0, got {weight!r}"
+                    )
+        if sum(self.slot_weight(s) for s in self.slots) <= 0:
             raise ValueError(f"{_PREFIX}.slot_weights gives every slot weight 0: nothing would be trained")
 
     @property
@@ -113,7 +131,9 @@ class AZRConfig:
         return tuple(group_label(kind, role) for kind in self.task_types for role in Role)
 
     def slot_weight(self, slot: str) -> float:
-        return float(self.slot_weights.get(slot, 1.0))
+        """Weight of a slot given by its group label, e.g. "code_o:propose"."""
+        task_type, role = slot.split(":", 1)
+        return float(self.slot_weights.get(task_type, {}).get(role, 1.0))
 
     @property
     def buffer_path(self) -> str:

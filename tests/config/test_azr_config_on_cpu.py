@@ -32,7 +32,8 @@ def test_an_omegaconf_block_with_nested_sections_builds_typed_settings():
             "task_types": ["code_o", "code_e"],
             "num_solver_attempts": 4,
             "prompt_style": "base",
-            "slot_weights": {"code_o:propose": 2.0},
+            "slot_weights": {"code_o": {"propose": 2.0}},
+            "reference_sampling": "recent",
             "rewards": {"extreme_accuracy": -0.5},
             "limits": {"induction_num_inputs": 6},
             "executor": {"max_workers": 2, "limits": {"timeout_s": 1.5}},
@@ -43,6 +44,8 @@ def test_an_omegaconf_block_with_nested_sections_builds_typed_settings():
     assert config.slots == ("code_o:propose", "code_o:solve", "code_e:propose", "code_e:solve")
     assert config.prompt_style is PromptStyle.BASE
     assert config.slot_weight("code_o:propose") == 2.0
+    assert config.slot_weight("code_o:solve") == 1.0
+    assert config.reference_sampling == "recent"
     assert config.rewards.extreme_accuracy == -0.5
     assert config.limits.induction_num_inputs == 6
     assert config.executor.max_workers == 2
@@ -63,12 +66,21 @@ def test_an_omegaconf_block_with_nested_sections_builds_typed_settings():
             r"azr\.num_references=8 exceeds azr\.buffer\.max_tasks_per_kind=4",
         ),
         ({"prompt_style": "instruct"}, r"azr\.prompt_style='instruct' is not one of"),
-        ({"slot_weights": {"code_x:solve": 1}}, r"azr\.slot_weights: unknown slot 'code_x:solve'"),
-        ({"slot_weights": {"code_o:solve": -1}}, r"azr\.slot_weights\.code_o:solve must be a number >= 0"),
         (
-            {"slot_weights": {s: 0 for s in AZRConfig().slots}},
+            {"slot_weights": {"code_x": {"solve": 1}}},
+            r"azr\.slot_weights\.code_x: not one of azr\.task_types",
+        ),
+        ({"slot_weights": {"code_o": {"solver": 1}}}, r"azr\.slot_weights\.code_o\.solver: roles are"),
+        (
+            {"slot_weights": {"code_o": {"solve": -1}}},
+            r"azr\.slot_weights\.code_o\.solve must be a number >= 0",
+        ),
+        ({"slot_weights": {"code_o": 2}}, r"azr\.slot_weights\.code_o must map roles to weights"),
+        (
+            {"slot_weights": {k: {"propose": 0, "solve": 0} for k in ("code_o", "code_i", "code_f")}},
             r"azr\.slot_weights gives every slot weight 0",
         ),
+        ({"reference_sampling": "newest"}, r"azr\.reference_sampling='newest' is not one of"),
         ({"n_attempts": 8}, r"unknown key\(s\) azr\.n_attempts"),
         ({"rewards": {"corect": 1}}, r"unknown key\(s\) azr\.rewards\.corect"),
         ({"rewards": {"correct": -2}}, r"azr\.rewards: RewardConfig\.correct"),

@@ -161,7 +161,8 @@ def test_slot_order_interleaves_each_slot_exactly_its_count(counts: list[int]) -
 
 def test_a_batch_has_the_configured_slot_shares(store: TaskStore, tokenizer: Any) -> None:
     weights = {"code_o:propose": 2, "code_f:solve": 0}
-    dataset = make(store, tokenizer, batch_size=10, slot_weights=weights)
+    nested = {"code_o": {"propose": 2}, "code_f": {"solve": 0}}
+    dataset = make(store, tokenizer, batch_size=10, slot_weights=nested)
     expected = SlotApportioner([weights.get(s, 1) for s in SLOTS], 10)
     for batch in range(4):
         groups = Counter(item["trr_group"] for item in take(dataset, 10))
@@ -480,8 +481,8 @@ def test_the_projects_composed_config_builds_the_dataset(store: TaskStore, token
 
     with initialize_config_dir(config_dir=str(Path(azr_verl.__file__).parent / "config"), version_base=None):
         config = compose(config_name="azr_trainer", overrides=["data.train_batch_size=12", "azr.seed=3"])
-    with open_dict(config):  # as a YAML would set it (Hydra's override grammar has no ':' in dict keys)
-        config.azr.slot_weights = {"code_f:solve": 0}
+    with open_dict(config):  # as `+azr.slot_weights.code_f.solve=0` on the command line would
+        config.azr.slot_weights = {"code_f": {"solve": 0}}
     dataset_cls = get_dataset_class(config.data)
     dataset = dataset_cls(
         data_files=config.data.train_files,
