@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from azr_verl.executor import static_check
 from azr_verl.executor.static_check import check_input_text, check_program, check_value_text
@@ -172,3 +174,19 @@ def test_forbidden_lists_cover_every_class_named_in_the_issue() -> None:
     for name in ["__import__", "eval", "exec", "compile", "open", "globals"]:
         assert name in static_check.FORBIDDEN_BUILTINS
     assert not {"__subclasses__", "__globals__", "__builtins__", "__dict__"} & static_check.SAFE_DUNDERS
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_the_checker_never_raises_on_arbitrary_text(text: str) -> None:
+    assert isinstance(check_program(text).accepted, bool)
+    check_input_text(text)
+    check_value_text(text)
+
+
+@given(
+    st.sampled_from(sorted(static_check.FORBIDDEN_MODULES)),
+    st.sampled_from(["import {m}", "from {m} import x"]),
+)
+def test_every_forbidden_module_is_rejected_by_both_import_forms(module: str, template: str) -> None:
+    assert not check_program(template.format(m=module) + "\ndef f(x):\n    return x").accepted
