@@ -57,8 +57,28 @@ class AZRTrainer(PPOTrainerSync):
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         if self.config.algorithm.adv_estimator != TRR_PP:
             return super()._compute_advantage(batch, metrics)
-        with trr_groups(self._group_labels(batch)):
-            return super()._compute_advantage(batch, metrics)
+        labels = self._group_labels(batch)
+        with trr_groups(labels):
+            batch = super()._compute_advantage(batch, metrics)
+        if labels is not None:
+            metrics.update(self._advantage_metrics(batch, labels))
+        return batch
+
+    def _advantage_metrics(self, batch: KVBatchMeta, labels: list[Any]) -> dict[str, float]:
+        """Per-group statistics of the mean advantage of each trajectory (TRR++ centres each group)."""
+        advantages = self._fetch(batch, "advantages")
+        if advantages is None:
+            return {}
+        per_group: dict[str, list[float]] = {}
+        for label, row in zip(labels, advantages, strict=True):
+            values = np.asarray(row, dtype=np.float64)
+            per_group.setdefault(str(label), []).append(float(values.mean()) if values.size else 0.0)
+        out: dict[str, float] = {}
+        for group, values in sorted(per_group.items()):
+            out[f"azr/advantage/{group}/mean"] = float(np.mean(values))
+            out[f"azr/advantage/{group}/std"] = float(np.std(values))
+            out[f"azr/advantage/{group}/abs_max"] = float(np.max(np.abs(values)))
+        return out
 
     def _group_labels(self, batch: KVBatchMeta) -> list[Any] | None:
         """The `trr_group` of every trajectory in `batch.keys` order; None (one group) when absent."""

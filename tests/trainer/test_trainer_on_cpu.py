@@ -37,6 +37,9 @@ class FakeTransferQueue:
 
     def kv_batch_put(self, keys, partition_id, fields):
         self.put_fields = {"keys": list(keys), "fields": fields}
+        for name in fields.keys():  # noqa: SIM118 - iterating a TensorDict yields rows, not keys
+            for row, key in zip(fields[name].unbind(0), keys, strict=True):
+                self.store[key][name] = row
         return KVBatchMeta(partition_id=partition_id, keys=list(keys), tags=[{} for _ in keys])
 
 
@@ -100,9 +103,8 @@ def test_advantages_are_normalized_within_each_task_role_group(monkeypatch):
     fake_tq = FakeTransferQueue(store)
     trainer = _trainer(monkeypatch, fake_tq)
     keys = list(reversed(store))  # a balanced batch is reordered: labels must follow the keys
-    trainer._compute_advantage(
-        KVBatchMeta(partition_id="train", keys=keys, tags=[{}] * len(keys)), metrics={}
-    )
+    metrics: dict = {}
+    trainer._compute_advantage(KVBatchMeta(partition_id="train", keys=keys, tags=[{}] * len(keys)), metrics)
     adv = _advantage_per_key(fake_tq)
     for group in GROUPS:
         members = [k for k in keys if labels[k] == group]
@@ -112,6 +114,10 @@ def test_advantages_are_normalized_within_each_task_role_group(monkeypatch):
         torch.testing.assert_close(values, expected, rtol=1e-4, atol=1e-4)
         for k in members:  # broadcast over every response token
             assert torch.allclose(adv[k], adv[k][0].expand_as(adv[k]))
+        assert abs(metrics[f"azr/advantage/{group}/mean"]) < 1e-5
+        assert metrics[f"azr/advantage/{group}/std"] == pytest.approx(
+            values.std(unbiased=False).item(), rel=1e-4
+        )
 
 
 def test_without_group_labels_the_batch_is_one_group_and_a_warning_is_logged(monkeypatch, caplog):
