@@ -3,7 +3,8 @@
 This is the engine behind the `hf` rollout. `model.generate` cannot serve it: every request in a
 batch may carry its own temperature, top-k, top-p and length, and veRL wants the log-probability of
 each sampled token. So the loop is explicit: left-padded prompts, one prefill, then one cached
-forward per new token; a finished row keeps feeding padding that its output never includes.
+forward per new token; a row that finishes leaves the batch and its KV cache, so the others go on at
+the smaller size.
 
 Log-probs follow vLLM's `logprobs_mode` as veRL configures it: `processed_logprobs` (veRL's default)
 is the log-softmax of the temperature-scaled logits, before top-k/top-p, which is the distribution
@@ -116,17 +117,15 @@ def generate_batch(
     if any(len(r.prompt_ids) == 0 for r in requests):
         raise ValueError("every generation request needs at least one prompt token")
     specs = [r.sampling for r in requests]
-    ids, mask = _left_pad([r.prompt_ids for r in requests], pad_id)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
     outputs: list[list[int]] = [[] for _ in requests]
     log_probs: list[list[float]] = [[] for _ in requests]
-    done = [s.max_tokens <= 0 for s in specs]
     stop = ["length"] * len(requests)
-    past = None
-    step_ids, step_pos = ids, positions
-    for _ in range(max(s.max_tokens for s in specs)):
-        if all(done):
-            break
+    active = [i for i, spec in enumerate(specs) if spec.max_tokens > 0]  # request index of each batch row
+    if active:
+        ids, mask = _left_pad([requests[i].prompt_ids for i in active], pad_id)
+        step_ids, step_pos = ids, (mask.cumsum(-1) - 1).clamp(min=0)
+        past = None
+    while active:
         out = model(
             input_ids=step_ids,
             attention_mask=mask,
@@ -135,18 +134,27 @@ def generate_batch(
             use_cache=True,
         )
         past = out.past_key_values
-        tokens, token_log_probs = _next_tokens(out.logits[:, -1, :], specs, raw_logprobs, generator)
+        tokens, token_log_probs = _next_tokens(
+            out.logits[:, -1, :], [specs[i] for i in active], raw_logprobs, generator
+        )
+        keep = []
         for row, (token, log_prob) in enumerate(zip(tokens.tolist(), token_log_probs.tolist(), strict=True)):
-            if done[row]:
-                continue
-            outputs[row].append(token)
-            log_probs[row].append(log_prob)
-            if token in eos_ids and not specs[row].ignore_eos:
-                done[row], stop[row] = True, "completed"
-            elif len(outputs[row]) >= specs[row].max_tokens:
-                done[row] = True
-        feed = [pad_id if done[row] else outputs[row][-1] for row in range(len(requests))]
-        step_ids = torch.tensor(feed, dtype=torch.long).unsqueeze(-1)
+            index = active[row]
+            outputs[index].append(token)
+            log_probs[index].append(log_prob)
+            if token in eos_ids and not specs[index].ignore_eos:
+                stop[index] = "completed"
+            elif len(outputs[index]) < specs[index].max_tokens:
+                keep.append(row)
+        if len(keep) < len(active):
+            # Finished rows leave the batch (and the KV cache): the rest run at the smaller size.
+            if not keep:
+                break
+            rows = torch.tensor(keep, dtype=torch.long)
+            past.batch_select_indices(rows)
+            tokens, mask, step_pos = tokens[rows], mask[rows], step_pos[rows]
+            active = [active[row] for row in keep]
+        step_ids = tokens.unsqueeze(-1)
         step_pos = step_pos[:, -1:] + 1
-        mask = torch.cat([mask, torch.ones((len(requests), 1), dtype=mask.dtype)], dim=-1)
+        mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype)], dim=-1)
     return [GenerationResult(o, lp, s) for o, lp, s in zip(outputs, log_probs, stop, strict=True)]

@@ -97,3 +97,21 @@ def test_each_request_keeps_its_own_length_limit(model) -> None:
 def test_an_empty_prompt_is_rejected(model) -> None:
     with pytest.raises(ValueError, match="at least one prompt token"):
         generate_batch(model, [GenerationRequest((), SamplingSpec())], EOS, PAD)
+
+
+def test_rows_that_finish_early_leave_the_batch_without_changing_the_others(model) -> None:
+    prompts = [(1, 5, 6, 7), (1, 30), (1, 40, 41, 42, 43, 44)]
+    requests = [
+        GenerationRequest(p, SamplingSpec(temperature=0.0, max_tokens=n))
+        for p, n in zip(prompts, (2, 9, 6), strict=True)
+    ]
+    probe = generate_batch(model, [requests[1]], EOS, PAD)[0]
+    eos = frozenset({probe.token_ids[3]})  # request 1 now stops by EOS, request 0 by length, mid-batch
+    batched = generate_batch(model, requests, eos, PAD)
+    alone = [generate_batch(model, [request], eos, PAD)[0] for request in requests]
+    assert [(r.token_ids, r.stop_reason) for r in batched] == [(r.token_ids, r.stop_reason) for r in alone]
+    assert batched[1].stop_reason == "completed"
+    for got, expected in zip(batched, alone, strict=True):
+        torch.testing.assert_close(
+            torch.tensor(got.log_probs), torch.tensor(expected.log_probs), atol=1e-4, rtol=1e-4
+        )
