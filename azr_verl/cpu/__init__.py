@@ -12,6 +12,10 @@ for a subprocess. Pieces: `platform` (device, gloo, device module), `server`/`ro
 rollout), `patches` (the documented, version-checked adjustments of veRL internals),
 `registration` (what the plugin runs in every veRL process), `overrides` (the Hydra overrides).
 
+Limits: veRL's hybrid `sync` trainer only (no standalone rollout resources), one node, text only,
+full-weight sync (LoRA only merged), no repetition penalty, and batch-at-a-time generation: requests
+that arrive while a batch runs wait for it (no continuous batching).
+
 Importing this package is light and has no effect on veRL.
 """
 
