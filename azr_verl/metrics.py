@@ -60,15 +60,18 @@ def step_metrics(
     Returns:
         reward mean/std/count per group; per task type the valid proposal rate, the format-ok rate
         per role, the solver accuracy (solve samples) and the accuracy of the learnability attempts
-        (valid proposals); a histogram of learnability rewards; executor busy seconds.
+        (valid proposals); a histogram of learnability rewards; executor and reward-manager busy
+        seconds (summed over samples, which run concurrently: a load figure, not wall time).
     """
     metrics = _group_rewards(groups, rewards)
     per_key: dict[str, list[float]] = defaultdict(list)
     learnability: list[float] = []
     exec_s = 0.0
+    reward_s = 0.0
     for group, reward, info in zip(groups, rewards, extra_infos, strict=True):
         task_type, role = group.split(":", 1)
         exec_s += float(info.get("azr_exec_time_s", 0.0) or 0.0)
+        reward_s += float(info.get("azr_reward_time_s", 0.0) or 0.0)
         per_key[f"azr/format_ok/{group}"].append(float(info.get("azr_format_ok", math.nan)))
         if role == "propose":
             valid = float(info.get("azr_valid", math.nan))
@@ -83,4 +86,5 @@ def step_metrics(
     metrics.update({key: _mean(values) for key, values in sorted(per_key.items())})
     metrics.update(_learnability_histogram(learnability))
     metrics["azr/time/executor_busy_s"] = exec_s
+    metrics["azr/time/reward_busy_s"] = reward_s
     return metrics

@@ -35,7 +35,15 @@ logger = logging.getLogger(__name__)
 
 REWARD_MANAGER = "azr"
 # Present for every sample; NaN where a key does not apply to the sample's role.
-EXTRA_KEYS = ("azr_task_type", "azr_role", "azr_valid", "azr_format_ok", "azr_solver_acc", "azr_exec_time_s")
+EXTRA_KEYS = (
+    "azr_task_type",
+    "azr_role",
+    "azr_valid",
+    "azr_format_ok",
+    "azr_solver_acc",
+    "azr_exec_time_s",
+    "azr_reward_time_s",
+)
 
 
 @register(REWARD_MANAGER)
@@ -72,6 +80,7 @@ class AZRRewardManager(RewardManagerBase):
         return self._buffer
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
+        start = time.perf_counter()
         item = data[-1]  # a multi-turn trajectory is scored on its last turn
         payload = SlotPayload.from_dict(item.non_tensor_batch["extra_info"][PAYLOAD_KEY])
         if payload.role is Role.SOLVE:
@@ -80,6 +89,7 @@ class AZRRewardManager(RewardManagerBase):
             tool_fields = item.non_tensor_batch.get("tool_extra_fields") or {}
             score, extra = await self._score_proposal(payload, tool_fields.get(OUTCOME_KEY))
         info = {"azr_task_type": payload.task_type, "azr_role": payload.role.value, **extra}
+        info["azr_reward_time_s"] = time.perf_counter() - start  # whole scoring, executor included
         return {"reward_score": float(score), "reward_extra_info": info}
 
     async def _decode(self, item: Any) -> str:
