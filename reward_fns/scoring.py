@@ -89,6 +89,18 @@ def _result(check: AnswerCheck, config: RewardConfig) -> dict[str, Any]:
     }
 
 
+def _checking(
+    kind: TaskKind, task: Task, solution_str: str, kwargs: Mapping[str, Any], plan: PlanFactory
+) -> tuple[RewardConfig, AnswerCheck | Plan[AnswerCheck]]:
+    """The reward config and either the format-error verdict or the plan that checks the answer."""
+    config = reward_config(kwargs)
+    task_type = get_task_type(kind)
+    answer = task_type.parse_answer(solution_str)
+    if isinstance(answer, FormatError):
+        return config, AnswerCheck(Verdict.FORMAT_ERROR, answer.reason)
+    return config, plan(task_type, task, answer)
+
+
 def score(
     kind: TaskKind,
     task: Task,
@@ -97,12 +109,10 @@ def score(
     plan: PlanFactory = _default_plan,
 ) -> dict[str, Any]:
     """Parse `solution_str` with the task type of `kind`, check it, and return veRL's result dict."""
-    config = reward_config(kwargs)
-    task_type = get_task_type(kind)
-    answer = task_type.parse_answer(solution_str)
-    if isinstance(answer, FormatError):
-        return _result(AnswerCheck(Verdict.FORMAT_ERROR, answer.reason), config)
-    return _result(run_plan(plan(task_type, task, answer), get_default_executor()), config)
+    config, checking = _checking(kind, task, solution_str, kwargs, plan)
+    if isinstance(checking, AnswerCheck):
+        return _result(checking, config)
+    return _result(run_plan(checking, get_default_executor()), config)
 
 
 async def ascore(
@@ -113,9 +123,7 @@ async def ascore(
     plan: PlanFactory = _default_plan,
 ) -> dict[str, Any]:
     """Async twin of `score` (uses the executor's async API)."""
-    config = reward_config(kwargs)
-    task_type = get_task_type(kind)
-    answer = task_type.parse_answer(solution_str)
-    if isinstance(answer, FormatError):
-        return _result(AnswerCheck(Verdict.FORMAT_ERROR, answer.reason), config)
-    return _result(await arun_plan(plan(task_type, task, answer), get_default_executor()), config)
+    config, checking = _checking(kind, task, solution_str, kwargs, plan)
+    if isinstance(checking, AnswerCheck):
+        return _result(checking, config)
+    return _result(await arun_plan(checking, get_default_executor()), config)
