@@ -38,6 +38,8 @@ MS_PRIVATE = 1 << 18
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
 MS_BIND = 0x1000
+MS_REMOUNT = 0x20
+MS_RDONLY = 0x1
 MNT_DETACH = 0x2
 AT_FDCWD = -100
 AT_RECURSIVE = 0x8000
@@ -167,15 +169,46 @@ def _expose_paths(libc: ctypes.CDLL, paths: list[str], notes: list[str]) -> bool
     return ok
 
 
-def _mount_private_tmpfs(libc: ctypes.CDLL, tmpfs_mb: int, notes: list[str]) -> bool:
+def _covered(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _rebind_readonly(libc: ctypes.CDLL, source: str, target: str) -> bool:
+    """Bind `source` onto `target` (created in the fresh tmpfs) and make that bind read-only."""
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    if libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None) != 0:
+        return False
+    return libc.mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None) == 0
+
+
+def _mount_private_tmpfs(libc: ctypes.CDLL, tmpfs_mb: int, expose: list[str], notes: list[str]) -> bool:
+    """Cover the writable directories with private tmpfs, keeping `expose` paths under them visible.
+
+    A virtual environment or a checkout under /tmp (CI clones often live there) would otherwise vanish
+    under the tmpfs and the sandbox could not start its interpreter. Such paths are bound back,
+    read-only, from the covered directory, reached through a descriptor opened before covering it.
+    """
     ok = True
     options = f"size={tmpfs_mb}m,nr_inodes=16384,mode=0755".encode()
+    kept = [os.path.realpath(p) for p in expose]
     for path in WRITABLE_TMPFS_DIRS:
         if not os.path.isdir(path):
             continue
-        if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
-            notes.append(f"private tmpfs on {path} refused: {_errno_text()}")
-            ok = False
+        under = sorted({p for p in kept if _covered(p, path)})
+        fd = os.open(path, os.O_PATH | os.O_DIRECTORY) if under else None
+        try:
+            if libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+                notes.append(f"private tmpfs on {path} refused: {_errno_text()}")
+                ok = False
+                continue
+            for target in under:
+                source = f"/proc/self/fd/{fd}/{os.path.relpath(target, path)}"
+                if not _rebind_readonly(libc, source, target):
+                    notes.append(f"could not keep {target} visible under the private {path}: {_errno_text()}")
+                    ok = False
+        finally:
+            if fd is not None:
+                os.close(fd)
     return ok
 
 
@@ -218,7 +251,7 @@ def apply_process_isolation(tmpfs_mb: int, expose: list[str]) -> dict[str, objec
         report["mount_namespace"] = True
         report["interpreter_readable"] = _expose_paths(libc, expose, notes)
         report["readonly_root"] = _make_root_readonly(libc, notes)
-        report["private_tmp"] = _mount_private_tmpfs(libc, tmpfs_mb, notes)
+        report["private_tmp"] = _mount_private_tmpfs(libc, tmpfs_mb, expose, notes)
     else:
         notes.append(f"mount namespace refused: {_errno_text()}")
     report["notes"] = notes
