@@ -344,7 +344,10 @@ def _isolate_and_exec(cfg_text: str) -> None:
     """
     import _isolation
 
-    expose = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(__file__))]
+    # The executable's own directory too: with -S, sys.prefix is the base install, not a venv whose
+    # bin/python (a symlink) may sit under /tmp or a private home.
+    here = os.path.dirname(os.path.abspath(__file__))
+    expose = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(sys.executable)), here]
     report = _isolation.apply_process_isolation(json.loads(cfg_text)["tmpfs_mb"], expose)
     argv = [sys.executable, "-S", "-s", "-B", os.path.abspath(__file__), cfg_text, json.dumps(report)]
     os.execv(sys.executable, argv)
