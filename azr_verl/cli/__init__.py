@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the installation: veRL version, plugin registrations, sandbox"),
     "buffer": ("buffer", "inspect a run's self-play buffer: stats, show, export"),
     "train": ("train", "run AZR self-play (Hydra overrides as for python -m azr_verl.main)"),
+    "quickstart": ("quickstart", "AZR self-play on CPU with SmolLM2-135M for a few steps, with a summary"),
 }
 
 
