@@ -365,10 +365,18 @@ def test_refused_syscalls_return_minus_one(name: str, hostile_run, raw_executor)
     assert results[name].value == "-1", results[name]
 
 
+def _under_private_tmpfs(path: Path) -> bool:
+    """A checkout under /tmp (as CI clones may be) is hidden by the sandbox's private /tmp."""
+    return any(path.resolve().is_relative_to(d) for d in ("/tmp", "/var/tmp", "/dev/shm"))
+
+
 @pytest.mark.parametrize("name", sorted(ROOT_ERROR_TYPES))
-def test_attack_is_stopped_by_the_intended_protection(name: str, hostile_run, root_only) -> None:
+def test_attack_is_stopped_by_the_intended_protection(name: str, hostile_run, root_only, secret_file) -> None:
     _, results, _ = hostile_run
-    assert results[name].error_type == ROOT_ERROR_TYPES[name], results[name]
+    expected = ROOT_ERROR_TYPES[name]
+    if name == "read_root_only_file" and _under_private_tmpfs(secret_file):
+        expected = "FileNotFoundError"  # not even visible: the private tmpfs covers it
+    assert results[name].error_type == expected, results[name]
 
 
 def test_executor_still_serves_with_the_same_servers_after_the_attacks(hostile_run, raw_executor) -> None:
