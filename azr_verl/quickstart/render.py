@@ -97,8 +97,9 @@ def _example(stored: StoredTask) -> list[str]:
     lines += _indent(task.program)
     if task.message:
         lines.append(f"      message: {task.message}")
+    errors = task.kind.value == "code_e"  # outputs are exception type names
     for inp, out in list(zip(task.inputs, task.outputs, strict=False))[:3]:
-        lines.append(f"      f({inp}) == {out}")
+        lines.append(f"      f({inp}) raises {out}" if errors else f"      f({inp}) == {out}")
     return lines
 
 

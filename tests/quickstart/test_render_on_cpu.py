@@ -79,3 +79,21 @@ def test_buffer_figures_refuse_a_missing_buffer(tmp_path):
 )
 def test_durations_read_as_minutes_and_seconds(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_a_real_verl_metrics_file_gives_a_line_per_step_and_run_figures_matching_its_counts():
+    # Written by veRL's FileLogger during a 2-step SmolLM2 self-play run on CPU (128 response tokens).
+    path = Path(__file__).parent / "data" / "smollm2_cpu_metrics.jsonl"
+    rows = read_metrics(path)
+    assert [row.step for row in rows] == [1, 2]
+    for row in rows:
+        line = progress_line(step_figures(row), total_steps=2, elapsed_s=300.0)
+        for short in ("o", "i", "f"):
+            proposals = int(row.get(f"azr/reward/code_{short}:propose/count"))
+            valid = round(row.get(f"azr/valid_rate/code_{short}") * proposals)
+            assert f"{short} {valid}/{proposals}" in line.split("valid proposals")[1]
+            assert f"{short} {int(row.get(f'azr/buffer/code_{short}/size'))}" in line.split("buffer")[1]
+    for figures in run_figures(rows):
+        counts = [row.get(f"azr/reward/{figures.task_type}:propose/count") for row in rows]
+        assert figures.proposals == sum(counts)
+        assert math.isfinite(figures.propose_reward) and math.isfinite(figures.solve_reward)
