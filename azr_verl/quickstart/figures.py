@@ -39,6 +39,7 @@ class TypeFigures:
         proposals: propose samples; valid: how many of them the executor accepted.
         propose_reward, solve_reward: mean reward per role (nan without samples).
         solves: solve samples; solver_acc: their share answered correctly (nan without samples).
+        readable: samples of both roles whose response was in the answer format (parsable).
     """
 
     task_type: str
@@ -48,6 +49,7 @@ class TypeFigures:
     solves: int
     solve_reward: float
     solver_acc: float
+    readable: int = 0
 
     @property
     def valid_rate(self) -> float:
@@ -116,7 +118,13 @@ def _type_figures(rows: Sequence[StepMetrics], task_type: str) -> TypeFigures:
     _, valid_rate = _weighted(pairs(f"azr/valid_rate/{task_type}", "propose"))
     _, solver_acc = _weighted(pairs(f"azr/solver_acc/{task_type}", "solve"))
     valid = 0 if math.isnan(valid_rate) else round(valid_rate * proposals)
-    return TypeFigures(task_type, proposals, valid, propose_reward, solves, solve_reward, solver_acc)
+    readable = 0
+    for role, count in (("propose", proposals), ("solve", solves)):
+        _, rate = _weighted(pairs(f"azr/format_ok/{task_type}:{role}", role))
+        readable += 0 if math.isnan(rate) else round(rate * count)
+    return TypeFigures(
+        task_type, proposals, valid, propose_reward, solves, solve_reward, solver_acc, readable
+    )
 
 
 def step_figures(row: StepMetrics) -> StepFigures:

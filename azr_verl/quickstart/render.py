@@ -68,7 +68,7 @@ def progress_line(figures: StepFigures, total_steps: int, elapsed_s: float) -> s
 def _type_table(types: Sequence[TypeFigures], buffer: BufferFigures | None) -> list[str]:
     header = (
         f"  {'task type':<10} {'valid proposals':>16} {'propose reward':>15} {'solve reward':>13} "
-        f"{'solver acc':>11} {'buffer (proposed)':>18}"
+        f"{'solver acc':>11} {'readable':>9} {'buffer (proposed)':>18}"
     )
     lines = [header]
     for t in types:
@@ -76,7 +76,7 @@ def _type_table(types: Sequence[TypeFigures], buffer: BufferFigures | None) -> l
         stored = f"{buffer.size(t.task_type)} ({buffer.size(t.task_type, 'proposed')})" if buffer else "n/a"
         lines.append(
             f"  {t.task_type:<10} {valid:>16} {_num(t.propose_reward):>15} {_num(t.solve_reward):>13} "
-            f"{_pct(t.solver_acc):>11} {stored:>18}"
+            f"{_pct(t.solver_acc):>11} {f'{t.readable}/{t.proposals + t.solves}':>9} {stored:>18}"
         )
     return lines
 
@@ -127,6 +127,11 @@ def render_summary(
     """The end-of-run summary: a table per task type, example proposals, and where things are."""
     lines = [f"Summary: {steps} step(s) in {format_duration(elapsed_s)}"]
     lines += _type_table(types, buffer) if types else ["  no step was logged"]
+    if types and not any(t.readable for t in types):
+        lines.append(
+            "  No response was in the answer format (an <answer> section with a fenced block), so every "
+            "reward is the format penalty and TRR++ advantages are zero: these steps taught nothing."
+        )
     lines.append("")
     lines += _examples(buffer, steps)
     lines.append("")

@@ -28,10 +28,16 @@ class Sample:
     reward: float
     valid: float = float("nan")
     acc: float = float("nan")
+    format_ok: float = 1.0
 
 
 def info(sample: Sample) -> dict[str, float]:
-    return {"azr_valid": sample.valid, "azr_solver_acc": sample.acc, "azr_exec_time_s": 0.01}
+    return {
+        "azr_valid": sample.valid,
+        "azr_solver_acc": sample.acc,
+        "azr_format_ok": sample.format_ok,
+        "azr_exec_time_s": 0.01,
+    }
 
 
 def write_step(handle, step: int, samples: list[Sample], store: TaskStore, extra: dict | None = None) -> None:
@@ -42,7 +48,8 @@ def write_step(handle, step: int, samples: list[Sample], store: TaskStore, extra
 
 
 # Step 1: code_o proposals 1 valid of 2 (rewards 0.5 and -1), solves -0.5 and 1 (one right).
-# Step 2: code_o proposals both invalid (-1, -1), solves both right (1, 1); code_i only in step 2.
+# Step 2: code_o proposals both invalid (-1, -1), solves both right (1, 1); code_i only in step 2,
+# its proposal unreadable.
 STEP1 = [
     Sample("code_o:propose", 0.5, valid=1.0, acc=0.5),
     Sample("code_o:propose", -1.0, valid=0.0),
@@ -54,7 +61,7 @@ STEP2 = [
     Sample("code_o:propose", -1.0, valid=0.0),
     Sample("code_o:solve", 1.0, acc=1.0),
     Sample("code_o:solve", 1.0, acc=1.0),
-    Sample("code_i:propose", -1.0, valid=0.0),
+    Sample("code_i:propose", -1.0, valid=0.0, format_ok=0.0),
     Sample("code_i:solve", -0.5, acc=0.0),
 ]
 

@@ -36,6 +36,7 @@ def test_run_figures_weight_each_step_by_its_samples(finished_run):
     assert deduction.solve_reward == pytest.approx((-0.5 + 1 + 1 + 1) / 4)
     assert deduction.solver_acc == pytest.approx(0.75)
     assert (abduction.valid, abduction.proposals, abduction.solves) == (0, 1, 1)
+    assert (deduction.readable, abduction.readable) == (8, 1)
     assert abduction.solve_reward == pytest.approx(-0.5)
 
 
@@ -46,7 +47,7 @@ def test_summary_lists_types_examples_with_solve_stats_and_every_path(finished_r
     text = render_summary(run_figures(rows), buffer, _paths(finished_run), len(rows), 605.0)
     assert text.startswith("Summary: 2 step(s) in 10m05s")
     deduction_row = next(line for line in text.splitlines() if line.strip().startswith("code_o"))
-    assert deduction_row.split() == ["code_o", "1/4", "(25%)", "-0.62", "+0.62", "75%", "2", "(1)"]
+    assert deduction_row.split() == ["code_o", "1/4", "(25%)", "-0.62", "+0.62", "75%", "8/8", "2", "(1)"]
     # The attempted proposal comes first, with the solver's record; then the newest one.
     assert text.index(attempted.program.splitlines()[1]) < text.index(newest.program.splitlines()[1])
     assert "solved in 2 of 3 solver attempts" in text
@@ -55,6 +56,7 @@ def test_summary_lists_types_examples_with_solve_stats_and_every_path(finished_r
     for path in (finished_run, finished_run / "verl.log", finished_run / "metrics.jsonl"):
         assert str(path) in text
     assert f"checkpoint     {finished_run / 'global_step_2'}" in text
+    assert "No response was in the answer format" not in text
 
 
 def test_summary_says_plainly_when_the_model_proposed_nothing_valid(tmp_path):
@@ -97,3 +99,7 @@ def test_a_real_verl_metrics_file_gives_a_line_per_step_and_run_figures_matching
         counts = [row.get(f"azr/reward/{figures.task_type}:propose/count") for row in rows]
         assert figures.proposals == sum(counts)
         assert math.isfinite(figures.propose_reward) and math.isfinite(figures.solve_reward)
+    # That run never wrote a parsable answer: the summary says what that means for training.
+    text = render_summary(run_figures(rows), None, _paths(path.parent), len(rows), 500.0)
+    assert all(figures.readable == 0 for figures in run_figures(rows))
+    assert "No response was in the answer format" in text and "could not be read" in text
