@@ -40,7 +40,6 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any, Protocol
 
 from torch.utils.data import Dataset
@@ -53,19 +52,12 @@ from azr_verl.buffer.records import (
     reference_request,
     solver_request,
 )
-from azr_verl.buffer.seeds import zero_tasks
-from azr_verl.sample import DATA_SOURCE, PAYLOAD_KEY, SlotPayload, agent_name
+from azr_verl.prompt_fitting import BuiltPrompt, PromptFitter, PromptMeter, Slot, with_tokens
+from azr_verl.sample import DATA_SOURCE, PAYLOAD_KEY, agent_name
+from azr_verl.slot_shares import SlotApportioner, slot_order
 from azr_verl.tasks import (
-    NO_ERROR,
-    Prompt,
-    PromptStyle,
-    ProposalContext,
     Role,
-    Task,
-    TaskKind,
-    TaskType,
     get_task_type,
-    group_label,
 )
 
 __all__ = ["VIRTUAL_STEPS", "AZRDataset", "BufferLike", "DatasetSettings", "SlotApportioner", "slot_order"]
@@ -78,7 +70,6 @@ VIRTUAL_STEPS = 10_000
 `trainer.total_training_steps` to choose the run length."""
 
 _SPARE_PER_POOL = 16  # extra tasks drawn per task-type pool, as shorter substitutes
-_MAX_SUBSTITUTE_TRIES = 4  # substitutes measured per slot before the zero triplet
 _STATE_VERSION = 1
 _TEMPLATE_OWN_KEYS = ("tokenize", "add_generation_prompt", "return_dict")
 
@@ -124,136 +115,6 @@ class DatasetSettings:
         return cls(int(config["train_batch_size"]), int(config["max_prompt_length"]), kwargs)
 
 
-class SlotApportioner:
-    """Items per slot in each batch, a pure function of the batch number.
-
-    Every slot gets the floor or the ceiling of its exact share in every batch; the leftover items
-    go to the slots furthest behind their exact cumulative share (ties: slot order), so the run's
-    proportions stay exact (cumulative error below two items). Replayed from batch 0, memoized.
-    """
-
-    def __init__(self, weights: Sequence[float], batch_size: int) -> None:
-        total = sum(Fraction(w) for w in weights)
-        self._shares = [Fraction(w) * batch_size / total for w in weights]
-        self._batch_size = batch_size
-        self._next, self._given = 0, [0] * len(weights)
-        self._last: list[int] = []
-
-    def counts(self, batch: int) -> list[int]:
-        if batch < self._next - 1 or not self._last:
-            self._next, self._given = 0, [0] * len(self._shares)
-        while self._next <= batch:
-            self._last = self._step(self._next)
-            self._given = [g + c for g, c in zip(self._given, self._last, strict=True)]
-            self._next += 1
-        return list(self._last)
-
-    def _step(self, batch: int) -> list[int]:
-        counts = [int(s) for s in self._shares]
-        behind = [s * (batch + 1) - g - c for s, g, c in zip(self._shares, self._given, counts, strict=True)]
-        order = sorted(
-            (i for i, s in enumerate(self._shares) if s > counts[i]), key=lambda i: (-behind[i], i)
-        )
-        for i in order[: self._batch_size - sum(counts)]:
-            counts[i] += 1
-        return counts
-
-
-def slot_order(counts: Sequence[int]) -> list[int]:
-    """Slot positions interleaved by smooth weighted round-robin (each slot exactly counts[i] times)."""
-    total = sum(counts)
-    current = [0] * len(counts)
-    order: list[int] = []
-    for _ in range(total):
-        for i, count in enumerate(counts):
-            current[i] += count
-        best = max(range(len(counts)), key=lambda i: (current[i], -i))
-        current[best] -= total
-        order.append(best)
-    return order
-
-
-def _size(task: Task) -> int:
-    return len(task.program) + len(task.message) + sum(len(t) for t in task.inputs + task.outputs)
-
-
-def _chars(built: _Built) -> int:
-    messages = built.messages
-    return len(messages) if isinstance(messages, str) else sum(len(m["content"]) for m in messages)
-
-
-def _zero_task(kind: TaskKind) -> Task:
-    """The zero triplet as a task of `kind` (error prediction: the identity raises nothing)."""
-    by_kind = {t.kind: t for t in zero_tasks()}
-    if kind in by_kind:
-        return by_kind[kind]
-    base = by_kind[TaskKind.DEDUCTION]
-    return Task(kind, base.program, base.inputs, (NO_ERROR,))
-
-
-@dataclass(frozen=True)
-class _Slot:
-    """One (task type, role) slot of the run."""
-
-    task_type: TaskType
-    role: Role
-
-    @property
-    def group(self) -> str:
-        return group_label(self.task_type.name, self.role)
-
-    @property
-    def pool_kinds(self) -> tuple[TaskKind, ...]:
-        """Task types whose tasks can fill this slot's prompt (its task, or its program)."""
-        kinds = self.task_type.program_source_kinds if self.role is Role.PROPOSE else ()
-        kinds = kinds or (self.task_type.kind,)
-        return tuple(sorted(set(kinds), key=lambda k: k.value))
-
-    @property
-    def uses_references(self) -> bool:
-        return self.role is Role.PROPOSE and not self.task_type.program_source_kinds
-
-
-@dataclass(frozen=True)
-class _Built:
-    """A slot's prompt and payload, its token count and the buffer ids it shows."""
-
-    messages: Prompt
-    payload: SlotPayload
-    tokens: int = 0
-    served: tuple[int, ...] = ()
-
-
-class _PromptMeter:
-    """Prompt lengths in tokens as the agent loop renders them (chat template, generation prompt)."""
-
-    def __init__(self, tokenizer: Any, settings: DatasetSettings) -> None:
-        self._tokenizer = tokenizer
-        self.limit = settings.max_prompt_length
-        self._kwargs = dict(settings.chat_template_kwargs)
-        self._floors: dict[str, int] = {}
-
-    def counts(self, prompts: Sequence[Prompt]) -> list[int]:
-        if not prompts:
-            return []
-        encoded = self._tokenizer.apply_chat_template(
-            list(prompts), add_generation_prompt=True, tokenize=True, **self._kwargs
-        )
-        ids = encoded["input_ids"] if isinstance(encoded, Mapping) else encoded
-        return [len(x) for x in ids]
-
-    def fitted(self, built: _Built) -> _Built | None:
-        """`built` with its token count if it fits the prompt length, else None."""
-        tokens = self.counts([built.messages])[0]
-        return _with_tokens(built, tokens) if tokens <= self.limit else None
-
-    def floor(self, group: str, shortest: _Built) -> int:
-        """Tokens of a slot group's shortest prompt (no references, or the zero triplet), measured once."""
-        if group not in self._floors:
-            self._floors[group] = self.counts([shortest.messages])[0]
-        return self._floors[group]
-
-
 class AZRDataset(Dataset):
     """Self-play prompts from the run's buffer, one (task type, role) slot per item.
 
@@ -290,7 +151,9 @@ class AZRDataset(Dataset):
             raise ValueError("the AZR dataset needs the tokenizer to measure prompts")
         self.azr = AZRConfig.from_mapping(config.get("azr"))
         self.settings = DatasetSettings.from_data_config(config)
-        self._meter = _PromptMeter(tokenizer, self.settings)
+        self._meter = PromptMeter(
+            tokenizer, self.settings.max_prompt_length, self.settings.chat_template_kwargs
+        )
         if data_files:
             logger.info("AZR generates its data online; data files %s are not read", data_files)
         self._length = self.settings.batch_size * VIRTUAL_STEPS
@@ -301,7 +164,7 @@ class AZRDataset(Dataset):
                     "max_samples=%d is below one batch of %d", max_samples, self.settings.batch_size
                 )
         self._buffer = buffer if buffer is not None else self._create_buffer()
-        self._slots = [_Slot(get_task_type(n, self.azr.limits), r) for n in self.azr.task_types for r in Role]
+        self._slots = [Slot(get_task_type(n, self.azr.limits), r) for n in self.azr.task_types for r in Role]
         weights = [self.azr.slot_weight(s.group) for s in self._slots]
         self._apportioner = SlotApportioner(weights, self.settings.batch_size)
         # Recency-weighted references once AZRConfig has `reference_sampling: uniform|recent`.
@@ -388,13 +251,13 @@ class AZRDataset(Dataset):
             SampleRequest(kinds, _SPARE_PER_POOL, slot=len(slots) + j) for j, kinds in enumerate(pool_keys)
         ]
         drawn = self._buffer.sample(requests, seed=self.azr.seed, step=step)
-        fitter = _Fitter(self._meter, step, drawn)
+        fitter = PromptFitter(self._meter, step, drawn)
         built = [fitter.first(slot, tasks) for slot, tasks in zip(slots, drawn, strict=False)]
         tokens = self._meter.counts([b.messages for b in built])
         built = [
-            fitter.refit(slot, _with_tokens(b, n))
+            fitter.refit(slot, with_tokens(b, n))
             if n > self.settings.max_prompt_length
-            else _with_tokens(b, n)
+            else with_tokens(b, n)
             for slot, b, n in zip(slots, built, tokens, strict=True)
         ]
         self._buffer.record_served([t for b in built[start:] for t in b.served])
@@ -402,7 +265,7 @@ class AZRDataset(Dataset):
         first_index = batch * self.settings.batch_size
         return [_item(b, first_index + pos) for pos, b in enumerate(built)]
 
-    def _request(self, slot: _Slot, pos: int) -> SampleRequest:
+    def _request(self, slot: Slot, pos: int) -> SampleRequest:
         if slot.role is Role.SOLVE:
             return solver_request(slot.task_type.kind, pos)
         if slot.uses_references:
@@ -410,7 +273,7 @@ class AZRDataset(Dataset):
         return induction_program_request(pos, slot.pool_kinds)
 
     def _record_stats(
-        self, slots: list[_Slot], built: list[_Built], stats: Counter[str], plan_s: float
+        self, slots: list[Slot], built: list[BuiltPrompt], stats: Counter[str], plan_s: float
     ) -> None:
         tokens = [b.tokens for b in built]
         overlong = sum(n > self.settings.max_prompt_length for n in tokens)
@@ -434,11 +297,7 @@ class AZRDataset(Dataset):
             )  # fmt: skip
 
 
-def _with_tokens(built: _Built, tokens: int) -> _Built:
-    return _Built(built.messages, built.payload, tokens, built.served)
-
-
-def _item(built: _Built, index: int) -> dict[str, Any]:
+def _item(built: BuiltPrompt, index: int) -> dict[str, Any]:
     """One veRL sample; `dummy_tensor` is the tensor field veRL's legacy trainer needs."""
     import torch
 
@@ -458,83 +317,3 @@ def _item(built: _Built, index: int) -> dict[str, Any]:
         "trr_group": payload.group,
         "dummy_tensor": torch.tensor([0], dtype=torch.uint8),
     }
-
-
-class _Fitter:
-    """Builds the prompts of one batch and rebuilds those over the prompt length (module doc)."""
-
-    def __init__(self, meter: _PromptMeter, step: int, drawn: Sequence[tuple[StoredTask, ...]]) -> None:
-        self._meter, self._step = meter, step
-        self.stats: Counter[str] = Counter()
-        self._uses: Counter[int] = Counter()
-        self._by_id = {s.id: s for tasks in drawn for s in tasks}
-        self._pool = sorted(self._by_id.values(), key=lambda s: (_size(s.task), s.id))
-
-    def first(self, slot: _Slot, tasks: tuple[StoredTask, ...]) -> _Built:
-        """The prompt as drawn; an empty draw (no task of the type yet) takes the zero triplet."""
-        if slot.uses_references:
-            return self._propose(slot, tasks)
-        if not tasks:
-            self.stats.update(("substituted", "zero_filled"))
-            return self._task_prompt(slot, None)
-        return self._task_prompt(slot, tasks[0])
-
-    def refit(self, slot: _Slot, built: _Built) -> _Built:
-        """A prompt for `slot` that fits the prompt length if one can be found, else `built`."""
-        if slot.uses_references:
-            return self._drop_references(slot, built)
-        candidates = [s for s in self._pool if s.task.kind in slot.pool_kinds and s.id not in built.served]
-        candidates.sort(key=lambda s: self._uses[s.id])  # stable: least used, then shortest
-        for stored in candidates[:_MAX_SUBSTITUTE_TRIES]:
-            fitted = self._meter.fitted(self._task_prompt(slot, stored))
-            if fitted is not None:
-                self._uses[stored.id] += 1
-                self.stats["substituted"] += 1
-                return fitted
-        if built.served:  # not already the zero triplet
-            zero = self._task_prompt(slot, None)
-            tokens = self._meter.floor(slot.group, zero)
-            if tokens <= self._meter.limit:
-                self.stats.update(("substituted", "zero_filled"))
-                return _with_tokens(zero, tokens)
-        return built
-
-    def _drop_references(self, slot: _Slot, built: _Built) -> _Built:
-        """Drop the longest references, down to none. The char/token rate of the prompt guesses how
-        many to keep; measuring from one above the guess downwards confirms it (about 2 calls)."""
-        refs = sorted((self._by_id[i] for i in built.served), key=lambda s: (_size(s.task), s.id))
-        limit = self._meter.limit
-        variants = [self._propose(slot, refs[:keep]) for keep in range(len(refs))]
-        bare = variants[0] if variants else self._propose(slot, ())
-        floor = self._meter.floor(slot.group, bare)
-        if floor <= limit and refs:
-            base = _chars(bare)
-            rate = (built.tokens - floor) / max(_chars(built) - base, 1)
-            guess = max(k for k in range(len(refs)) if floor + rate * (_chars(variants[k]) - base) <= limit)
-            for keep in range(min(guess + 1, len(refs) - 1), 0, -1):
-                fitted = self._meter.fitted(variants[keep])
-                if fitted is not None:
-                    self.stats["references_dropped"] += len(refs) - keep
-                    return fitted
-        self.stats["references_dropped"] += len(refs)
-        return _with_tokens(bare, floor)
-
-    def _propose(self, slot: _Slot, refs: Sequence[StoredTask]) -> _Built:
-        context = ProposalContext(references=tuple(s.task for s in refs))
-        messages = slot.task_type.proposer_prompt(context, PromptStyle.CHAT)
-        ids = tuple(s.id for s in refs)
-        payload = SlotPayload(slot.task_type.name, Role.PROPOSE, self._step, reference_ids=ids)
-        return _Built(messages, payload, served=ids)
-
-    def _task_prompt(self, slot: _Slot, stored: StoredTask | None) -> _Built:
-        """A solver prompt, or an induction proposer prompt probing the task's program."""
-        task = stored.task if stored is not None else _zero_task(slot.pool_kinds[0])
-        ids = (stored.id,) if stored is not None else ()
-        name = slot.task_type.name
-        if slot.role is Role.SOLVE:
-            messages = slot.task_type.solver_prompt(task, PromptStyle.CHAT)
-            payload = SlotPayload(name, Role.SOLVE, self._step, task=task, task_id=ids[0] if ids else None)
-        else:
-            messages = slot.task_type.proposer_prompt(ProposalContext(program=task.program), PromptStyle.CHAT)
-            payload = SlotPayload(name, Role.PROPOSE, self._step, program=task.program, reference_ids=ids)
-        return _Built(messages, payload, served=ids)
