@@ -16,6 +16,11 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from azr_verl.quickstart.models import PreparedModel
+    from azr_verl.quickstart.runner import WatchedRun
 
 __all__ = ["add_arguments", "prepare_run_dir", "run"]
 
@@ -116,10 +121,11 @@ def run(args: argparse.Namespace) -> int:
     return _train(model, run_dir, args.steps, timeout_s, list(args.overrides))
 
 
-def _train(model, run_dir: Path, steps: int, timeout_s: float, overrides: list[str]) -> int:
+def _train(model: PreparedModel, run_dir: Path, steps: int, timeout_s: float, overrides: list[str]) -> int:
     from azr_verl.cpu.selfplay import selfplay_command
     from azr_verl.cpu.smoke import short_ray_tmp
     from azr_verl.quickstart.figures import step_figures
+    from azr_verl.quickstart.metrics_log import StepMetrics
     from azr_verl.quickstart.render import format_duration, progress_line
     from azr_verl.quickstart.runner import run_watched
 
@@ -136,7 +142,7 @@ def _train(model, run_dir: Path, steps: int, timeout_s: float, overrides: list[s
     _say(f"veRL log: {log_path}")
     _say("starting Ray and veRL (about a minute), then the first step...")
 
-    def on_step(row, elapsed_s: float) -> None:
+    def on_step(row: StepMetrics, elapsed_s: float) -> None:
         _say(progress_line(step_figures(row), steps, elapsed_s))
 
     def on_wait(elapsed_s: float) -> None:
@@ -150,7 +156,7 @@ def _train(model, run_dir: Path, steps: int, timeout_s: float, overrides: list[s
     return _finish(watched, run_dir, log_path, metrics_path, steps)
 
 
-def _finish(watched, run_dir: Path, log_path: Path, metrics_path: Path, steps: int) -> int:
+def _finish(watched: WatchedRun, run_dir: Path, log_path: Path, metrics_path: Path, steps: int) -> int:
     from azr_verl.buffer.schema import BufferFileError
     from azr_verl.quickstart.figures import buffer_figures, run_figures
     from azr_verl.quickstart.render import RunPaths, format_duration, render_summary
