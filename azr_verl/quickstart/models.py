@@ -28,11 +28,13 @@ class ModelError(RuntimeError):
     """The model cannot be prepared (package missing, path not a checkpoint)."""
 
 
-# Step shapes measured on 2 shared cores (see the report of issue 8):
-# - smollm2: 12 prompts per step (2 per task-role slot), N=2 solver attempts, K=2 references.
-#   Proposer prompts are ~1.2-1.6 k tokens with 2 references; 4096 + 256 stays far below SmolLM2's
-#   8192 positions. 256 response tokens leave room for a short <think> and a complete program.
-# - tiny: the end-to-end test's shape (64 response tokens).
+# Step shapes, measured on 2 shared cores:
+# - smollm2: 12 prompts per step (2 per task-role slot), N=2 solver attempts, K=2 references, 256
+#   response tokens. First step's line after 5-6 min (Ray/veRL start ~45 s, step ~4-5.5 min: update
+#   ~3 min, generation ~1.5 min), later steps ~4-5.5 min. Prompts measured 485 tokens mean, 1064 max
+#   with the seed references; 4096 leaves room for longer references, and 4096 + 256 stays far below
+#   SmolLM2's 8192 positions. 128 response tokens cut a step by ~1 min but clip half the responses.
+# - tiny: the end-to-end test's shape (64 response tokens); seconds per step.
 SHAPES: dict[ModelChoice, SelfPlayShape] = {
     ModelChoice.SMOLLM2: SelfPlayShape(
         per_slot=2, solver_attempts=2, references=2, max_prompt_tokens=4096, max_response_tokens=256

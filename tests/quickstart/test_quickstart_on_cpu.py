@@ -87,3 +87,24 @@ def test_a_failing_training_run_exits_non_zero_with_the_log_tail(tmp_path, capsy
     assert "azr.num_solver_attempts" in err  # the tail of veRL's log names the bad key
     assert "Summary" not in out
     assert json.loads((run_dir / MARKER).read_text())["argv"][-1] == "azr.num_solver_attempts=1"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_a_one_step_tiny_quickstart_prints_its_step_and_a_summary_pointing_at_real_files(tmp_path, capsys):
+    # A full run (Ray, veRL's v1 trainer, the random tiny model): about a minute on 2 cores.
+    run_dir = tmp_path / "run"
+    argv = ["quickstart", "--model", "tiny", "--steps", "1", "--run-dir", str(run_dir), "--timeout-s", "300"]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    [step_line] = [line for line in out.splitlines() if line.startswith("step ")]
+    assert step_line.startswith("step 1/1") and "valid proposals o " in step_line
+    summary = out[out.index("Summary: 1 step(s)") :]
+    for task_type in ("code_o", "code_i", "code_f"):
+        assert f"  {task_type} " in summary
+    assert "Proposed tasks:" in summary
+    for name in ("verl.log", "metrics.jsonl", "buffer.sqlite", "global_step_1"):
+        assert (run_dir / name).exists()
+        assert str(run_dir / name) in summary
+    assert (run_dir / "global_step_1" / "azr_buffer.sqlite").is_file()
