@@ -1,12 +1,14 @@
 """Where the time of one AZR self-play step goes, on CPU with the tiny model (issue 8).
 
-Runs `python -m azr_verl.main` with the CPU backend for a few steps (the shape of the end-to-end test:
-12 prompts, N=2, K=2, 64 response tokens), reads veRL's per-step metrics, skips step 1 (warm-up:
+Runs `python -m azr_verl.main` with the CPU backend for a few steps (the end-to-end test's shape at
+temperature 0.3: 12 prompts, N=2, K=2, 64 response tokens), reads veRL's per-step metrics, skips step 1 (warm-up:
 executor servers, first allocations) and prints the mean split of a step:
 
 - generation: veRL's `timing_s/gen` (wall; the agent loops, and the AZR work running inside them);
 - executor: `azr/time/executor_busy_s` (proposal validation, learnability and answer checks);
-- reward manager overhead: `azr/time/reward_busy_s` minus the executor busy time;
+- reward manager overhead: `azr/time/reward_busy_s` minus the executor busy time (floored at 0:
+  proposal validation runs in the agent loop, outside the reward manager, so this under-counts; the
+  conservative bound below uses the whole reward busy time instead);
 - advantage: `timing_s/adv` (TRR++ and its per-group metrics);
 - update: `old_log_prob + update_actor + update_weights`;
 - AZR bookkeeping: dataset planning (`azr/dataset/plan_s`), AZR metrics (`azr/time/metrics_s`) and
@@ -20,9 +22,9 @@ sums as they are, and as a conservative wall-time upper bound in which the in-ge
 (executor + whole reward scoring + planning, solver checks counted twice) covers at most the whole
 generation wall time. Target: below 10% of the step.
 
-By default the tiny model is first taught (300 quick passes, ~20-40 s) to answer one proposer prompt with a
-valid deduction task and one solver prompt with its answer, so proposals are sometimes valid and the
-executor does the work it does in real training; `--raw` profiles the untaught random model.
+By default the tiny model is first taught (300 quick passes, ~20-40 s) to re-propose the zero task when
+asked for a deduction task, and to answer it when asked to solve it, so deduction proposals are valid (validation, N
+solver attempts and their checks run in the executor every step); `--raw` profiles the untaught random model.
 
 Run: python benchmarks/step_profile.py [--steps 3] [--out runs/step_profile] [--raw]
 """
@@ -44,14 +46,18 @@ from azr_verl.cpu.selfplay import SelfPlayShape, selfplay_command
 from azr_verl.cpu.smoke import run_smoke, short_ray_tmp
 from azr_verl.quickstart.metrics_log import StepMetrics, read_metrics
 
-# 80 passes (the end-to-end test's figure) did not make this model repeat the proposal; 300 do.
+# 80 passes (the end-to-end test's figure) did not make this model repeat its lesson reliably.
 TEACH_STEPS = 300
+# Temperature 0.3: close enough to greedy that the taught proposals come out valid in most steps
+# (at 0.8 they rarely did after step 1, and the executor then had almost nothing to do).
 SHAPE = SelfPlayShape(
-    per_slot=2, solver_attempts=2, references=2, max_response_tokens=64, temperature=0.8, lr=1e-4
+    per_slot=2, solver_attempts=2, references=2, max_response_tokens=64, temperature=0.3, lr=1e-4
 )
-# 51 tokens with the tiny tokenizer: the whole proposal, closing tag and EOS fit in 64 response tokens.
-_PROPOSAL = "<answer>\n```python\ndef f(n):\n    return n+3\n```\n```input\n4\n```\n</answer>"
-_ANSWER = "<think>4+3</think>\n<answer>\n```output\n7\n```\n</answer>"
+# The taught proposal re-proposes the zero task (identity on "Hello world"): it is validated in the
+# executor and attempted N times like any proposal, but deduplicated in the buffer, so the proposer
+# prompt (and with it the taught answer) stays the same in every step. Both fit in 64 tokens.
+_PROPOSAL = '<answer>\n```python\ndef f(a):\n    return a\n```\n```input\n"Hello world"\n```\n</answer>'
+_ANSWER = "<answer>\n```output\n'Hello world'\n```\n</answer>"
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,13 @@ def _taught_tiny(root: Path) -> Path:
     from azr_verl.buffer.seeds import zero_tasks
     from azr_verl.models.teach import teach_chat
     from azr_verl.models.tiny import TinyModelSpec, build_tiny_model
-    from azr_verl.tasks import ProposalContext, Task, get_task_type
+    from azr_verl.tasks import ProposalContext, get_task_type
 
     deduction = get_task_type("code_o")
-    target = Task("code_o", "def f(n):\n    return n+3", ("4",), ("7",))
+    zero = zero_tasks()[0]
     examples = [
-        (deduction.proposer_prompt(ProposalContext(references=(zero_tasks()[0],))), _PROPOSAL),
-        (deduction.solver_prompt(target), _ANSWER),
+        (deduction.proposer_prompt(ProposalContext(references=(zero,))), _PROPOSAL),
+        (deduction.solver_prompt(zero), _ANSWER),
     ]
     base = build_tiny_model(TinyModelSpec(max_position_embeddings=8192))
     return teach_chat(base, examples, root / "taught", steps=TEACH_STEPS)
