@@ -28,3 +28,49 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.fail(f"test data folder {path} is missing; set AZR_SHARED_DATA to its location")
     return path
+
+
+def _run_ray_check(script: Path, args: list[str], timeout_s: float, label: str) -> dict:
+    """Run a Ray check script in its own session with its own Ray temp dir, under a hard limit.
+
+    The script prints `RESULT <json>`; whatever it started is killed by PID afterwards (its session,
+    and Ray's own processes, found by the temp dir in their command lines).
+    """
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from azr_verl.cpu.smoke import kill_leftovers
+
+    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths are length-limited
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args[:1], ray_tmp, *args[1:]],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_leftovers(proc.pid, ray_tmp)
+        output, _ = proc.communicate()
+        pytest.fail(f"{label} exceeded {timeout_s} s:\n{output[-3000:]}")
+    finally:
+        kill_leftovers(proc.pid, ray_tmp)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        pytest.fail(f"{label} failed (exit {proc.returncode}):\n{output[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+@pytest.fixture(scope="session")
+def run_ray_check():
+    """`run_ray_check(script, [work_dir, *extra_args], timeout_s, label)` -> the script's RESULT json.
+
+    The script is called as `script work_dir ray_tmp *extra_args`.
+    """
+    return _run_ray_check

@@ -7,13 +7,6 @@ and the whole process group is killed by id if it hangs.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,28 +16,9 @@ TIMEOUT_S = 240
 
 
 @pytest.fixture(scope="module")
-def ray_result(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def ray_result(tmp_path_factory: pytest.TempPathFactory, run_ray_check) -> dict:
     work = tmp_path_factory.mktemp("actor")
-    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
-    proc = subprocess.Popen(
-        [sys.executable, str(CHECK), str(work), ray_tmp],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        pytest.fail(f"Ray actor check exceeded {TIMEOUT_S} s:\n{output[-3000:]}")
-    finally:
-        shutil.rmtree(ray_tmp, ignore_errors=True)
-    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        pytest.fail(f"Ray actor check failed (exit {proc.returncode}):\n{output[-3000:]}")
-    return json.loads(lines[-1][len("RESULT ") :])
+    return run_ray_check(CHECK, [str(work)], TIMEOUT_S, "Ray actor check")
 
 
 def test_new_run_buffer_starts_with_the_zero_triplet(ray_result: dict) -> None:

@@ -7,12 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -436,30 +430,11 @@ RAY_TIMEOUT_S = 240
 
 
 @pytest.fixture(scope="module")
-def ray_result(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict[str, Any]:
+def ray_result(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, run_ray_check) -> dict[str, Any]:
     """Runs ray_dataset_check.py in its own session with its own Ray temp dir, under a hard limit."""
     work = tmp_path_factory.mktemp("ray_run")
-    ray_tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
     seeds = [str(shared_data / name) for name in SEED_FILES]
-    proc = subprocess.Popen(
-        [sys.executable, str(RAY_CHECK), str(work), ray_tmp, *seeds],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=RAY_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        pytest.fail(f"Ray dataset check exceeded {RAY_TIMEOUT_S} s:\n{output[-3000:]}")
-    finally:
-        shutil.rmtree(ray_tmp, ignore_errors=True)
-    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        pytest.fail(f"Ray dataset check failed (exit {proc.returncode}):\n{output[-3000:]}")
-    return json.loads(lines[-1][len("RESULT ") :])
+    return run_ray_check(RAY_CHECK, [str(work), *seeds], RAY_TIMEOUT_S, "Ray dataset check")
 
 
 def test_verl_builds_the_dataset_which_serves_the_runs_buffer_actor(
