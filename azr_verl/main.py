@@ -33,8 +33,8 @@ def _check_model_path(config: DictConfig) -> None:
             "actor_rollout_ref.model.path is not set: pass the model to train, e.g. "
             "actor_rollout_ref.model.path=Qwen/Qwen2.5-Coder-7B or a local directory"
         )
-    looks_local = path.startswith(("/", "~", ".")) or os.sep in path.strip("/").split("/", 1)[0]
-    if looks_local and not os.path.exists(os.path.expanduser(path)):
+    # "org/name" is a hub id (downloaded by veRL); an absolute, home or relative path must exist here.
+    if path.startswith(("/", "~", ".")) and not os.path.exists(os.path.expanduser(path)):
         raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
 
 
