@@ -20,6 +20,10 @@ INSTALL_REQUIRES = [
     "omegaconf>=2.3",
     "hydra-core>=1.3",
     "numpy>=2.0.0",
+    # `azr-verl report` draws its PNGs with matplotlib (Agg backend, no display needed).
+    "matplotlib>=3.8",
+    # progress bars of `azr-verl eval` and `azr-verl seed` (veRL installs it as well).
+    "tqdm>=4.60",
 ]
 
 EXTRAS = {

@@ -21,6 +21,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "buffer": ("buffer", "inspect a run's self-play buffer: stats, show, export"),
     "train": ("train", "run AZR self-play (Hydra overrides as for python -m azr_verl.main)"),
     "quickstart": ("quickstart", "AZR self-play on CPU with SmolLM2-135M for a few steps, with a summary"),
+    "eval": ("eval", "evaluate a model on CRUXEval-I/O: pass@1 and pass@k, executor-checked"),
+    "report": ("report", "plots and one HTML page of a run's training curves and buffer contents"),
+    "seed": ("seed", "let a base model propose seed tasks, validated by the executor, into a seed file"),
 }
 
 
