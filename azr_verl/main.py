@@ -16,6 +16,7 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 from azr_verl.azr_config import AZRConfig
+from azr_verl.run_files import next_metrics_file
 from azr_verl.tasks import BASE_CHAT_TEMPLATE, PromptStyle
 
 __all__ = ["main", "prepare_config"]
@@ -38,6 +39,25 @@ def _check_model_path(config: DictConfig) -> None:
         raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
 
 
+def _route_metrics_file(config: DictConfig, run_dir: str) -> None:
+    """Send veRL's file logger into the run directory, unless the user chose a path.
+
+    The path goes both into this process's environment (a local Ray cluster inherits it) and into
+    `ray_kwargs.ray_init.runtime_env.env_vars` (workers of an existing cluster do not).
+    """
+    loggers = config.trainer.get("logger") or []
+    loggers = [loggers] if isinstance(loggers, str) else list(loggers)
+    env_vars = config.ray_kwargs.ray_init.get("runtime_env", {}).get("env_vars") or {}
+    if "file" not in loggers or "VERL_FILE_LOGGER_PATH" in os.environ or "VERL_FILE_LOGGER_PATH" in env_vars:
+        return
+    os.makedirs(run_dir, exist_ok=True)
+    path = str(next_metrics_file(run_dir))
+    os.environ["VERL_FILE_LOGGER_PATH"] = path
+    with open_dict(config):
+        config.ray_kwargs.ray_init.runtime_env.setdefault("env_vars", {})
+        config.ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH = path
+
+
 def prepare_config(config: DictConfig) -> AZRConfig:
     """Validate the AZR parts of `config` and pin its directories; returns the AZR settings.
 
@@ -51,6 +71,7 @@ def prepare_config(config: DictConfig) -> AZRConfig:
         )
         config.azr.run_dir = os.path.abspath(os.path.expanduser(config.azr.run_dir))
     settings = AZRConfig.from_mapping(config.azr)
+    _route_metrics_file(config, config.azr.run_dir)
     model = config.actor_rollout_ref.model
     if settings.prompt_style is PromptStyle.BASE and not model.get("custom_chat_template"):
         # Base models have no chat template: render the R1 text template instead.
