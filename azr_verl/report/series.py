@@ -1,0 +1,84 @@
+"""Series from logged metrics: which names a key pattern covers, and the finite values of one key per step.
+
+A step that did not log a key, or logged NaN (a mean over no samples), has no point: the series
+holds exactly the numbers the trainer wrote, so a gap in a line is a step without data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+from azr_verl.quickstart.metrics_log import StepMetrics
+from azr_verl.report.figure import FigureData, FigureKind, Series
+from azr_verl.tasks import TaskKind
+
+__all__ = ["metric_series", "names_in", "per_name_figure", "step_figure", "type_order"]
+
+_KNOWN_TYPES = [k.value for k in TaskKind]
+
+
+def type_order(name: str) -> tuple[int, str]:
+    """Deduction, abduction, induction, errors (the paper's order), then other names; "code_o:solve"
+    sorts by its task type, then role."""
+    task_type = name.split(":", 1)[0]
+    rank = _KNOWN_TYPES.index(task_type) if task_type in _KNOWN_TYPES else len(_KNOWN_TYPES)
+    return rank, name
+
+
+def names_in(steps: Sequence[StepMetrics], pattern: re.Pattern[str]) -> list[str]:
+    """The distinct `name` groups of `pattern` over the keys of every step, in task-type order."""
+    found: set[str] = set()
+    for row in steps:
+        for key in row.data:
+            match = pattern.match(key)
+            if match:
+                found.add(match["name"])
+    return sorted(found, key=type_order)
+
+
+def metric_series(steps: Sequence[StepMetrics], key: str, label: str) -> Series | None:
+    """(step, value) of every step that logged `key` as a finite number; None when there is none."""
+    xs, ys = [], []
+    for row in steps:
+        value = row.get(key)
+        if value is not None and math.isfinite(value):
+            xs.append(row.step)
+            ys.append(value)
+    return Series(label, tuple(xs), tuple(ys)) if xs else None
+
+
+def per_name_figure(
+    steps: Sequence[StepMetrics],
+    pattern: str,
+    key_of: Callable[[str], str],
+    figure: FigureData,
+    order: Callable[[str], object] = type_order,
+) -> FigureData | None:
+    """`figure` with one series per name matched by `pattern` (a regex with a `name` group).
+
+    Args:
+        steps: the logged steps.
+        pattern: matches the keys that name a series.
+        key_of: the metric key plotted for a name.
+        figure: title, labels and kind; its series are replaced.
+        order: sort key of the names.
+
+    Returns:
+        The figure, or None when no step logged a finite value under any matching key.
+    """
+    names = sorted(names_in(steps, re.compile(pattern)), key=order)
+    series = [metric_series(steps, key_of(name), name) for name in names]
+    found = tuple(s for s in series if s is not None)
+    if not found:
+        return None
+    return FigureData(
+        figure.slug, figure.title, figure.x_label, figure.y_label, figure.kind, found, figure.note
+    )
+
+
+def step_figure(slug: str, title: str, y_label: str, note: str = "", *, stacked: bool = False) -> FigureData:
+    """An empty figure over training steps (its series are filled in by `per_name_figure`)."""
+    kind = FigureKind.STACKED_BAR if stacked else FigureKind.LINE
+    return FigureData(slug, title, "training step", y_label, kind, (), note)
