@@ -31,6 +31,12 @@ Design:
 - Sharing: `data.dataloader_num_workers` must be 0 (worker processes would each hold a copy of the
   counter and repeat batches). The buffer is the run's Ray actor, created here in the TaskRunner;
   tests pass a local `TaskStore` as `buffer=`.
+- Validation: veRL builds its validation set with the same `data.custom_cls` and passes no flag
+  saying which set it builds, only the files. Constructed with `data.val_files` (and those differ
+  from `data.train_files`), `AZRDataset(...)` therefore returns veRL's own `RLHFDataset` over them
+  (e.g. CRUXEval converted by `reward_fns.cruxeval_to_parquet`), which the `azr` reward manager
+  scores with `reward_fns`. If those files do not exist (veRL's placeholder default while validation
+  is off), it returns a one-row stand-in that raises a clear error if validation ever reads it.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ from azr_verl.tasks import (
     Role,
     get_task_type,
 )
+from azr_verl.validation_set import is_validation_build, validation_dataset
 
 __all__ = ["VIRTUAL_STEPS", "AZRDataset", "BufferLike", "DatasetSettings", "SlotApportioner", "slot_order"]
 
@@ -130,7 +137,24 @@ class AZRDataset(Dataset):
 
     Raises:
         ValueError: a `data.*` or `azr.*` setting is invalid, or `data.azr` is missing.
+
+    Constructed for validation (`is_validation_build`), it returns veRL's `RLHFDataset` over
+    `data_files` instead (or `MissingValidationData`), see the module doc.
     """
+
+    def __new__(
+        cls,
+        data_files: Any = None,
+        tokenizer: Any = None,
+        processor: Any = None,
+        config: Mapping[str, Any] | None = None,
+        max_samples: int = -1,
+        **kwargs: Any,
+    ) -> Any:
+        if config is not None and is_validation_build(data_files, config):
+            # Not an AZRDataset, so Python skips __init__: the validation set is veRL's own.
+            return validation_dataset(data_files, tokenizer, processor, config, max_samples)
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, open_dict
 from azr_verl.azr_config import AZRConfig
 from azr_verl.run_files import next_metrics_file
 from azr_verl.tasks import BASE_CHAT_TEMPLATE, PromptStyle
+from azr_verl.validation_set import file_list, missing_local_files, validation_enabled
 
 __all__ = ["main", "prepare_config"]
 
@@ -37,6 +38,44 @@ def _check_model_path(config: DictConfig) -> None:
     # "org/name" is a hub id (downloaded by veRL); an absolute, home or relative path must exist here.
     if path.startswith(("/", "~", ".")) and not os.path.exists(os.path.expanduser(path)):
         raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
+
+
+def _check_validation(config: DictConfig) -> None:
+    """Validation needs its own files: AZR's training data is generated, and veRL builds the
+    validation set from `data.val_files` (see `azr_verl.validation_set`). Local validation files
+    are made absolute (the dataset is built in a Ray worker with another working directory)."""
+    if config.data.get("val_files"):
+        with open_dict(config):
+            config.data.val_files = [
+                f if "://" in f else os.path.abspath(os.path.expanduser(f))
+                for f in file_list(config.data.val_files)
+            ]
+    trainer = config.trainer
+    if not validation_enabled(trainer):
+        return
+    asked = (
+        f"trainer.test_freq={trainer.get('test_freq')} trainer.val_before_train="
+        f"{trainer.get('val_before_train')}"
+    )
+    val_files = file_list(config.data.get("val_files"))
+    if not val_files:
+        raise ValueError(
+            f"{asked} asks for validation but data.val_files is empty: pass CRUXEval files converted by "
+            "reward_fns.cruxeval_to_parquet, e.g. data.val_files=[cruxeval_o/test.parquet,"
+            "cruxeval_i/test.parquet], or set trainer.test_freq=-1 trainer.val_before_train=false"
+        )
+    if val_files == file_list(config.data.get("train_files")):
+        raise ValueError(
+            f"data.val_files equals data.train_files ({val_files}): AZR generates its training data and "
+            "tells the validation set apart by its files; leave data.train_files at its default"
+        )
+    missing = missing_local_files(val_files)
+    if missing:
+        raise ValueError(
+            f"data.val_files: {missing} do not exist ({asked} asks for validation); convert CRUXEval "
+            "with python -m reward_fns.cruxeval_to_parquet, or set trainer.test_freq=-1 "
+            "trainer.val_before_train=false"
+        )
 
 
 def _route_metrics_file(config: DictConfig, run_dir: str) -> None:
@@ -65,6 +104,7 @@ def prepare_config(config: DictConfig) -> AZRConfig:
         ValueError: a config error; the message names the key.
     """
     _check_model_path(config)
+    _check_validation(config)
     with open_dict(config):
         config.trainer.default_local_dir = os.path.abspath(
             os.path.expanduser(config.trainer.default_local_dir)

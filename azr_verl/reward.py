@@ -7,14 +7,23 @@ A thin adapter between veRL's reward loop and the pure scoring in `azr_verl.task
   learnability reward is computed from them, and a valid task is committed to the buffer before the
   reward is returned.
 
-Every sample returns the same `reward_extra_info` keys (veRL requires it), values are numpy-friendly
-scalars, and nothing a model writes can make `run_single` raise: malformed text gets its defined
-reward. Blocking work (SQLite over Ray, tokenizer decode) runs off the event loop.
+Every AZR sample returns the same `reward_extra_info` keys (veRL requires it), values are
+numpy-friendly scalars, and nothing a model writes can make `run_single` raise: malformed text gets
+its defined reward. Blocking work (SQLite over Ray, tokenizer decode) runs off the event loop.
+
+Validation samples (veRL's `RLHFDataset` rows over `data.val_files`, see `azr_verl.validation_set`)
+carry no AZR payload. They are scored by `data_source`, as veRL's naive manager would score them:
+`cruxeval_o` / `cruxeval_i` with `reward_fns.cruxeval` (the executor-checked CRUXEval scoring, with
+the `azr.rewards` values), any other source with veRL's `compute_score` (the run's
+`reward.custom_reward_function`, else veRL's `default_compute_score`). The result dict's keys
+(`score`, `acc`, `format_ok`, `verdict` for CRUXEval) become the extra info, so veRL reports
+`val-core/<data_source>/acc/mean@N` (pass@1 averaged over N samples) and `val-aux/...` per source.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import time
@@ -26,8 +35,16 @@ from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from azr_verl.buffer.records import SolveOutcome
 from azr_verl.runtime import azr_settings, shared_executor
-from azr_verl.sample import OUTCOME_KEY, PAYLOAD_KEY, ProposalOutcome, ProposalStatus, SlotPayload
+from azr_verl.sample import (
+    DATA_SOURCE,
+    OUTCOME_KEY,
+    PAYLOAD_KEY,
+    ProposalOutcome,
+    ProposalStatus,
+    SlotPayload,
+)
 from azr_verl.tasks import Role, get_task_type, proposer_reward, task_fingerprint
+from reward_fns import cruxeval
 
 __all__ = ["EXTRA_KEYS", "REWARD_MANAGER", "AZRRewardManager"]
 
@@ -53,7 +70,8 @@ class AZRRewardManager(RewardManagerBase):
     Args:
         config: the full trainer config (its `azr:` block configures rewards, limits, executor, buffer).
         tokenizer: decodes responses.
-        compute_score: unused (veRL passes its custom reward function, if any).
+        compute_score: veRL's reward function (the custom one, else `default_compute_score`); scores
+            validation samples of data sources other than CRUXEval's.
         buffer: the run's buffer (TaskStore's sync API); by default the run's Ray actor, found by name.
     """
 
@@ -70,6 +88,13 @@ class AZRRewardManager(RewardManagerBase):
         super().__init__(config, tokenizer, compute_score)
         self.settings = azr_settings(config)
         self._buffer = buffer
+        rewards = self.settings.rewards
+        # reward_fns' keyword names for the azr.rewards values, so validation uses the run's scale.
+        self._cruxeval_kwargs = {
+            "correct_reward": rewards.correct,
+            "wrong_reward": rewards.wrong,
+            "format_error_reward": rewards.format_error,
+        }
 
     @property
     def buffer(self) -> Any:
@@ -82,7 +107,10 @@ class AZRRewardManager(RewardManagerBase):
     async def run_single(self, data: DataProto) -> dict[str, Any]:
         start = time.perf_counter()
         item = data[-1]  # a multi-turn trajectory is scored on its last turn
-        payload = SlotPayload.from_dict(item.non_tensor_batch["extra_info"][PAYLOAD_KEY])
+        extra_info = item.non_tensor_batch.get("extra_info") or {}
+        if PAYLOAD_KEY not in extra_info:
+            return await self._score_external(item, dict(extra_info))
+        payload = SlotPayload.from_dict(extra_info[PAYLOAD_KEY])
         if payload.role is Role.SOLVE:
             score, extra = await self._score_solution(payload, await self._decode(item))
         else:
@@ -91,6 +119,51 @@ class AZRRewardManager(RewardManagerBase):
         info = {"azr_task_type": payload.task_type, "azr_role": payload.role.value, **extra}
         info["azr_reward_time_s"] = time.perf_counter() - start  # whole scoring, executor included
         return {"reward_score": float(score), "reward_extra_info": info}
+
+    async def _score_external(self, item: Any, extra_info: dict[str, Any]) -> dict[str, Any]:
+        """A sample not built by the AZR dataset (validation): scored by its `data_source`.
+
+        Raises:
+            ValueError: an AZR sample without its payload, or a data source no scorer knows (a
+                dataset or config error, never a model output).
+        """
+        data_source = str(item.non_tensor_batch.get("data_source", ""))
+        if data_source == DATA_SOURCE:
+            raise ValueError(f"an AZR sample without its '{PAYLOAD_KEY}' payload in extra_info")
+        ground_truth = (item.non_tensor_batch.get("reward_model") or {}).get("ground_truth")
+        response = await self._decode(item)
+        if data_source in cruxeval.DATA_SOURCES:
+            result = await cruxeval.compute_score_async(
+                data_source, response, ground_truth, extra_info, **self._cruxeval_kwargs
+            )
+        else:
+            result = await self._verl_score(data_source, response, ground_truth, extra_info)
+        if isinstance(result, dict):
+            return {"reward_score": float(result["score"]), "reward_extra_info": dict(result)}
+        return {"reward_score": float(result), "reward_extra_info": {"acc": float(result)}}
+
+    async def _verl_score(
+        self, data_source: str, response: str, ground_truth: Any, extra_info: dict[str, Any]
+    ) -> Any:
+        """veRL's reward function on a non-CRUXEval sample (sync functions run off the loop)."""
+        if self.compute_score is None:
+            raise ValueError(f"no reward function for validation data_source {data_source!r}")
+        call = {
+            "data_source": data_source,
+            "solution_str": response,
+            "ground_truth": ground_truth,
+            "extra_info": extra_info,
+        }
+        try:
+            if inspect.iscoroutinefunction(self.compute_score):
+                return await self.compute_score(**call)
+            return await self.loop.run_in_executor(None, lambda: self.compute_score(**call))
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"validation sample of data_source {data_source!r}: the azr reward manager scores "
+                f"{sorted(cruxeval.DATA_SOURCES)} itself and others with veRL's reward function, which "
+                f"does not know it ({exc}); set reward.custom_reward_function for it"
+            ) from exc
 
     async def _decode(self, item: Any) -> str:
         response_ids = item.batch["responses"]
