@@ -1,0 +1,164 @@
+"""`azr-verl eval BENCHMARK --model PATH --task TASK`: pass@1 and pass@k with executor-checked scoring.
+
+Only `cruxeval` for now (tasks `output`, CRUXEval-O, and `input`, CRUXEval-I); more benchmarks are
+entries in `azr_verl.evaluation.benchmarks.BENCHMARKS`. Every argument is checked before the model
+loads, so a mistake costs seconds, not a model load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["DEFAULT_MAX_TOKENS", "add_arguments", "run"]
+
+DEFAULT_MAX_TOKENS = 8096
+"""The training config's data.max_response_length: evaluation gets the budget the model trained with."""
+
+_PREFIX = "azr-verl eval: error:"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from azr_verl.evaluation.benchmarks import BENCHMARKS
+
+    parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="benchmark to run")
+    parser.add_argument("--model", required=True, metavar="PATH", help="local model directory (HF format)")
+    parser.add_argument("--task", required=True, help="cruxeval: output (CRUXEval-O) or input (CRUXEval-I)")
+    parser.add_argument("--n", type=int, default=1, help="samples per problem (default 1)")
+    parser.add_argument(
+        "--k",
+        default=None,
+        metavar="K1,K2",
+        help="pass@k to report, each <= n (default: 1, 5, 10, ... up to n, and n)",
+    )
+    parser.add_argument(
+        "--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default hf)"
+    )
+    parser.add_argument(
+        "--data", default=None, metavar="FILE.jsonl", help="problems file (default: Hugging Face)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="M", help="evaluate the first M problems only"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature (default: 0 = greedy if n == 1, else 0.8)",
+    )
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0: off)")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        help=f"response length cap (default {DEFAULT_MAX_TOKENS})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    parser.add_argument(
+        "--out", default=None, metavar="results.json", help="write the full report (per problem) here"
+    )
+    parser.add_argument(
+        "--prompt-style",
+        choices=("chat", "base"),
+        default=None,
+        help="default: chat template if the model has one",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=16, help="hf: sequences generated together (default 16)"
+    )
+    parser.add_argument("--device", default="cpu", help="hf: torch device (default cpu)")
+    parser.add_argument(
+        "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def _settings(args: argparse.Namespace):
+    """EvalSettings from the arguments; ValueError with the option's name on a bad value."""
+    from azr_verl.evaluation.runner import EvalSettings, default_temperature
+    from azr_verl.textgen import GenerationSettings
+
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {args.limit}")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    temperature = default_temperature(args.n) if args.temperature is None else args.temperature
+    if args.n > 1 and temperature == 0:
+        logging.getLogger(__name__).warning("n=%d greedy samples are identical: pass@k equals pass@1", args.n)
+    generation = GenerationSettings(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens)
+    from azr_verl.evaluation.passk import parse_ks
+
+    chunk = max(1, args.batch_size // args.n) if args.backend == "hf" else 1024
+    return EvalSettings(
+        n=args.n, ks=parse_ks(args.k, args.n), generation=generation, problems_per_chunk=chunk
+    )
+
+
+def _check_model(args: argparse.Namespace) -> None:
+    path = Path(args.model).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"--model {path}: no such model directory")
+    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise RuntimeError(
+            "--backend vllm needs vLLM, which is not installed: pip install 'azr-verl[gpu]', or use --backend hf"
+        )
+
+
+def _backend_kwargs(args: argparse.Namespace) -> dict:
+    if args.backend == "vllm":
+        return {"tensor_parallel_size": args.tensor_parallel_size}
+    return {"batch_size": args.batch_size, "device": args.device}
+
+
+def run(args: argparse.Namespace) -> int:
+    from azr_verl.evaluation.benchmarks import get_benchmark
+    from azr_verl.evaluation.problems import DataUnavailableError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        benchmark = get_benchmark(args.benchmark)
+        benchmark.check_task(args.task)
+        settings = _settings(args)
+        _check_model(args)
+        problem_set = benchmark.load(args.task, args.data, args.limit)
+    except (ValueError, FileNotFoundError, RuntimeError, DataUnavailableError) as exc:
+        print(f"{_PREFIX} {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"azr-verl eval: {len(problem_set.problems)} {benchmark.name}-{args.task} problems from "
+        f"{problem_set.source}; loading {args.model} ({args.backend})",
+        file=sys.stderr,
+    )
+    generator = _load_generator(args)
+    if generator is None:
+        return 2
+    from azr_verl.evaluation.report import format_table, write_report
+    from azr_verl.evaluation.runner import evaluate
+
+    report = evaluate(generator, problem_set, settings, progress=not args.no_progress)
+    print(format_table(report))
+    if args.out:
+        meta = {
+            "model": str(Path(args.model).expanduser()),
+            "backend": args.backend,
+            "seed": args.seed,
+            "prompt_style": args.prompt_style or "auto",
+        }
+        print(f"  results           {write_report(report, args.out, meta)}")
+    return 0
+
+
+def _load_generator(args: argparse.Namespace):
+    """The generator, or None after printing why it could not be loaded."""
+    from azr_verl.textgen import load_generator
+
+    try:
+        return load_generator(args.model, args.backend, args.prompt_style, args.seed, **_backend_kwargs(args))
+    except (OSError, ValueError, RuntimeError) as exc:  # transformers reports unreadable dirs as OSError
+        print(f"{_PREFIX} cannot load the model {args.model}: {exc}", file=sys.stderr)
+        return None
