@@ -180,3 +180,81 @@ def test_a_propose_sample_without_an_agent_loop_outcome_is_rewarded_as_invalid(m
     result = _run(manager, _sample(tokenizer, payload, PROPOSAL))
     assert result["reward_score"] == -1.0
     assert result["reward_extra_info"]["azr_valid"] == 0.0
+
+
+# --- validation samples (veRL's RLHFDataset rows over data.val_files) --------------------------
+CRUX_PROBLEM = {
+    "code": "def f(xs):\n    return [x * 2 for x in xs]",
+    "input": "[1, 2]",
+    "output": "[2, 4]",
+    "id": "p",
+}
+
+
+def _validation_sample(tokenizer, task: str, response: str, data_source: str | None = None) -> DataProto:
+    """One row as reward_fns.cruxeval_to_parquet writes it and veRL's RLHFDataset serves it."""
+    from reward_fns.cruxeval_to_parquet import rows_for
+
+    (row,) = rows_for([CRUX_PROBLEM], task, "test")
+    data = _sample(tokenizer, SlotPayload("code_o", Role.PROPOSE), response)
+    data.non_tensor_batch["data_source"] = np.array([data_source or row["data_source"]], dtype=object)
+    data.non_tensor_batch["reward_model"] = np.array([row["reward_model"]], dtype=object)
+    data.non_tensor_batch["extra_info"] = np.array([row["extra_info"]], dtype=object)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("task", "response", "expected", "verdict"),
+    [
+        ("output", _answer("output", "[2,4]"), 1.0, "correct"),  # the gold output, as a value
+        ("output", _answer("output", "[1, 2]"), -0.5, "wrong"),
+        ("output", "[2, 4]", -1.0, "format_error"),  # no answer block: the format penalty
+        ("input", _answer("input", "[1, 2]"), 1.0, "correct"),  # the gold input
+        ("input", _answer("input", "[2, 1]"), -0.5, "wrong"),
+        ("input", "<think>f([1, 2]) gives [2, 4]</think>", -1.0, "format_error"),
+    ],
+)
+def test_cruxeval_validation_samples_are_scored_by_reward_fns_without_touching_the_buffer(
+    tokenizer, task, response, expected, verdict
+):
+    from reward_fns import cruxeval
+
+    manager = AZRRewardManager(OmegaConf.create({"azr": {}}), tokenizer)  # no buffer: none may be needed
+    data = _validation_sample(tokenizer, task, response)
+    result = _run(manager, data)
+    row = data[0].non_tensor_batch
+    direct = cruxeval.compute_score(row["data_source"], response, row["reward_model"]["ground_truth"])
+    assert result["reward_score"] == expected == direct["score"]
+    assert result["reward_extra_info"] == direct  # score, acc, format_ok, verdict: veRL's val metrics
+    assert result["reward_extra_info"]["verdict"] == verdict
+    assert result["reward_extra_info"]["acc"] == float(expected == 1.0)
+    assert manager._buffer is None  # validation never reaches the self-play buffer
+
+
+def test_validation_scores_use_the_runs_azr_reward_values(tokenizer):
+    config = OmegaConf.create({"azr": {"rewards": {"wrong": 0.0, "format_error": -2.0}}})
+    manager = AZRRewardManager(config, tokenizer)
+    assert (
+        _run(manager, _validation_sample(tokenizer, "output", _answer("output", "3")))["reward_score"] == 0.0
+    )
+    assert _run(manager, _validation_sample(tokenizer, "output", "no answer"))["reward_score"] == -2.0
+
+
+def test_other_validation_sources_go_to_verls_reward_function(tokenizer):
+    from verl.utils.reward_score import default_compute_score
+
+    manager = AZRRewardManager(OmegaConf.create({"azr": {}}), tokenizer, compute_score=default_compute_score)
+    data = _validation_sample(tokenizer, "output", "so the answer is #### 72", data_source="openai/gsm8k")
+    data.non_tensor_batch["reward_model"] = np.array([{"ground_truth": "72"}], dtype=object)
+    result = _run(manager, data)
+    assert result == {"reward_score": 1.0, "reward_extra_info": {"acc": 1.0}}  # veRL naive's convention
+    data.non_tensor_batch["data_source"] = np.array(["my_benchmark"], dtype=object)
+    with pytest.raises(ValueError, match=r"data_source 'my_benchmark'.*reward\.custom_reward_function"):
+        _run(manager, data)
+
+
+def test_an_azr_sample_without_its_payload_is_an_error_not_a_validation_sample(tokenizer):
+    manager = AZRRewardManager(OmegaConf.create({"azr": {}}), tokenizer)
+    data = _validation_sample(tokenizer, "output", _answer("output", "[2, 4]"), data_source="azr")
+    with pytest.raises(ValueError, match="without its 'azr' payload"):
+        _run(manager, data)
