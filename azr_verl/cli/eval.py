@@ -26,7 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="benchmark to run")
     parser.add_argument("--model", required=True, metavar="PATH", help="local model directory (HF format)")
-    parser.add_argument("--task", required=True, help="cruxeval: output (CRUXEval-O) or input (CRUXEval-I)")
+    parser.add_argument(
+        "--task",
+        required=True,
+        help="; ".join(f"{b.name}: {', '.join(b.tasks)}" for b in BENCHMARKS.values())
+        + " (cruxeval output = CRUXEval-O, input = CRUXEval-I)",
+    )
     parser.add_argument("--n", type=int, default=1, help="samples per problem (default 1)")
     parser.add_argument(
         "--k",
@@ -38,7 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default hf)"
     )
     parser.add_argument(
-        "--data", default=None, metavar="FILE.jsonl", help="problems file (default: Hugging Face)"
+        "--data",
+        default=None,
+        metavar="FILE.jsonl",
+        help="; ".join(f"{b.name}: {b.data_help}" for b in BENCHMARKS.values()),
     )
     parser.add_argument(
         "--limit", type=int, default=None, metavar="M", help="evaluate the first M problems only"
@@ -103,6 +111,11 @@ def _check_model(args: argparse.Namespace) -> None:
     path = Path(args.model).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(f"--model {path}: no such model directory")
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"--model {path}: no config.json there; expected a Hugging Face model directory "
+            "(config, weights, tokenizer), e.g. a checkpoint's huggingface/ folder"
+        )
     if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
         raise RuntimeError(
             "--backend vllm needs vLLM, which is not installed: pip install 'azr-verl[gpu]', or use --backend hf"
