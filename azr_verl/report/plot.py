@@ -50,6 +50,7 @@ def _grouped(ax, figure: FigureData) -> None:
         offset = (index - (count - 1) / 2) * width
         ax.bar([position[x] + offset for x in series.x], series.y, width=width, label=series.label)
     ax.set_xticks(range(len(categories)))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # grouped bars count things
     rotate = any(len(str(c)) > 4 for c in categories) or len(categories) > 15
     ax.set_xticklabels(
         [str(c) for c in categories], rotation=45 if rotate else 0, ha="right" if rotate else "center"
