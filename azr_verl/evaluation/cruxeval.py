@@ -64,8 +64,12 @@ def _hub_offline() -> bool:
     )
 
 
-def load_hub_problems(name: str = HF_DATASET, split: str = HF_SPLIT) -> list[dict[str, Any]]:
+def load_hub_problems(
+    name: str = HF_DATASET, split: str = HF_SPLIT, cache_dir: str | Path | None = None
+) -> list[dict[str, Any]]:
     """The problems of the hub dataset `name` (from the local `datasets` cache when HF_HUB_OFFLINE=1).
+
+    `cache_dir` overrides the `datasets` cache folder (default: its own, ~/.cache/huggingface).
 
     Raises:
         DataUnavailableError: `datasets` is missing, the hub is unreachable, or loading failed; the
@@ -82,7 +86,7 @@ def load_hub_problems(name: str = HF_DATASET, split: str = HF_SPLIT) -> list[dic
     except ImportError as exc:
         raise DataUnavailableError(f"loading {name} needs the `datasets` package; {hint}") from exc
     try:
-        rows = datasets.load_dataset(name, split=split)
+        rows = datasets.load_dataset(name, split=split, cache_dir=str(cache_dir) if cache_dir else None)
     except (OSError, ValueError) as exc:  # ConnectionError and DatasetNotFoundError are OSErrors
         raise DataUnavailableError(f"could not load {name} (split {split}): {exc}; {hint}") from exc
     return [_checked_row(dict(row), number, name) for number, row in enumerate(rows)]
