@@ -1,0 +1,459 @@
+"""Check an AZR recipe on a machine without a GPU, before the GPUs are booked.
+
+    python recipes/check_recipe.py recipes/azr/qwen2.5-coder-7b.sh [recipe arguments...]
+
+The recipe runs with AZR_DRY_RUN=1, so it prints its command instead of starting it (the environment
+passes through: MODEL_PATH, GPUS_PER_NODE, ... apply as in a real launch). The Hydra overrides of
+`python -m azr_verl.main` are composed in-process with azr_trainer.yaml, the full config a run would
+get, and then checked in the order a run would fail:
+
+1. every key exists in veRL 0.9.1's ppo_trainer config or among the keys azr_trainer.yaml adds, or
+   sits under a free-form node (an empty mapping in veRL's config, or ray.init's keyword arguments);
+2. every interpolation resolves;
+3. `azr_verl.main.prepare_config`: the `azr:` block (AZRConfig) and the model path;
+4. veRL's own `validate_config`, with the reference-policy and critic flags veRL's main derives, and
+   the rollout config's own checks;
+5. the sizes veRL's workers need at run time: data-parallel ranks and PPO mini-batches that divide
+   the batch (veRL pads a batch that does not), micro-batch token budgets that hold the longest
+   sequence, rollout tensor parallelism that divides the GPUs, sequence and tensor parallel sizes that
+   divide the model's attention heads, and the rollout settings LoRA needs.
+
+A recipe that fails prints the reason and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import functools
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "KNOWN_ATTENTION_HEADS",
+    "RecipeError",
+    "RecipeLayout",
+    "check_config",
+    "check_overrides",
+    "check_recipe",
+    "compose_config",
+    "main",
+    "main_overrides",
+    "recipe_command",
+]
+
+# (attention heads, KV heads) of the recipes' hub models, from their config.json; a local model
+# directory is read instead. Ulysses and vLLM tensor parallelism split the heads.
+KNOWN_ATTENTION_HEADS: dict[str, tuple[int, int]] = {
+    "Qwen/Qwen2.5-Coder-3B": (16, 2),
+    "Qwen/Qwen2.5-Coder-7B": (28, 4),
+    "Qwen/Qwen2.5-Coder-14B": (40, 8),
+    "Qwen/Qwen2.5-7B": (28, 4),
+    "Qwen/Qwen2.5-14B": (40, 8),
+    "meta-llama/Llama-3.1-8B": (32, 8),
+}
+
+# Keyword arguments veRL passes on without a schema: ray.init's, and each rollout engine's (the CPU
+# backend's `hf` engine has its own).
+_PASS_THROUGH = ("ray_kwargs.ray_init", "actor_rollout_ref.rollout.engine_kwargs")
+# The largest LoRA rank vLLM serves (veRL's fallback list of vLLM's MaxLoRARanks).
+_VLLM_MAX_LORA_RANK = 512
+# The quickstart prepares its model at run time; the check composes with this stand-in hub id.
+_QUICKSTART_MODEL = "azr-verl/quickstart-model"
+
+
+class RecipeError(ValueError):
+    """The recipe would fail: the message names the key and the rule."""
+
+
+@dataclass(frozen=True)
+class RecipeLayout:
+    """How a checked recipe spreads one training step over the GPUs.
+
+    Attributes:
+        world_size: GPUs (nodes x GPUs per node).
+        sequence_parallel: Ulysses sequence-parallel size of the actor.
+        data_parallel: actor data-parallel ranks (world_size / sequence_parallel).
+        rollout_tensor_parallel: GPUs per vLLM replica.
+        rollout_replicas: inference replicas.
+        samples_per_step: trajectories trained on per step (batch x rollout n).
+        updates_per_step: optimizer steps per training step (PPO mini-batches x epochs).
+        slot_samples: samples per (task type, role) slot per step (exact share of the batch).
+        uses_critic: whether veRL builds a critic.
+        uses_reference_policy: whether veRL builds a reference model (KL).
+    """
+
+    world_size: int
+    sequence_parallel: int
+    data_parallel: int
+    rollout_tensor_parallel: int
+    rollout_replicas: int
+    samples_per_step: int
+    updates_per_step: int
+    slot_samples: Mapping[str, Fraction]
+    uses_critic: bool
+    uses_reference_policy: bool
+
+
+def recipe_command(script: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> list[str]:
+    """The command `script` would run, from its dry run (AZR_DRY_RUN=1 prints one argument per line).
+
+    Raises:
+        RecipeError: the script failed or printed nothing.
+    """
+    run_env = dict(os.environ if env is None else env, AZR_DRY_RUN="1")
+    done = subprocess.run(
+        ["bash", str(script), *args], env=run_env, capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RecipeError(f"{script}: the dry run failed (exit {done.returncode}): {done.stderr.strip()}")
+    return done.stdout.rstrip("\n").split("\n")
+
+
+def main_overrides(command: Sequence[str]) -> list[str]:
+    """The Hydra overrides of a recipe's command: after `-m azr_verl.main`, or the quickstart's own.
+
+    Raises:
+        RecipeError: the command runs neither azr_verl.main nor the quickstart.
+    """
+    for i in range(len(command) - 1):
+        if command[i] == "-m" and command[i + 1] == "azr_verl.main":
+            return list(command[i + 2 :])
+        if command[i + 1] == "quickstart" and Path(command[i]).name == "azr-verl":
+            return _quickstart_overrides(command[i + 2 :])
+    raise RecipeError(f"not an AZR training command: {' '.join(command)}")
+
+
+def _quickstart_overrides(args: Sequence[str]) -> list[str]:
+    """The Hydra overrides `azr-verl quickstart ARGS` runs (built by the quickstart's own code)."""
+    from azr_verl.cli.quickstart import add_arguments
+    from azr_verl.cpu.selfplay import selfplay_command
+    from azr_verl.quickstart.models import SHAPES, ModelError, parse_model
+
+    parser = argparse.ArgumentParser(prog="azr-verl quickstart")
+    add_arguments(parser)
+    parsed = parser.parse_args(list(args))
+    try:
+        choice, path = parse_model(parsed.model)
+    except ModelError as exc:
+        raise RecipeError(f"quickstart: {exc}") from None
+    model = path if path is not None else Path(_QUICKSTART_MODEL)
+    argv = selfplay_command(
+        model, parsed.run_dir, Path("/tmp/ray-check"), parsed.steps, SHAPES[choice], extra=parsed.overrides
+    )
+    return main_overrides(argv)
+
+
+def compose_config(overrides: Sequence[str]) -> Any:
+    """azr_trainer.yaml composed with `overrides`, as `python -m azr_verl.main` would get it.
+
+    Raises:
+        RecipeError: Hydra rejects an override (unknown key without `+`, bad syntax, wrong type).
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(_azr_config_dir()), version_base=None):
+            return compose(config_name="azr_trainer", overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise RecipeError(f"the config does not compose: {exc}") from None
+
+
+def _azr_config_dir() -> Path:
+    import azr_verl
+
+    return Path(azr_verl.__file__).parent / "config"
+
+
+@functools.lru_cache(maxsize=1)
+def _known_keys() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(veRL's leaf keys, the leaf keys azr_trainer.yaml adds, veRL's free-form mappings)."""
+    import yaml
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
+        verl_tree = OmegaConf.to_container(compose(config_name="ppo_trainer"), resolve=False)
+    verl_leaves = frozenset(_leaf_keys(verl_tree))
+    free_form = frozenset(k for k in verl_leaves if _lookup(verl_tree, k) == {}) | frozenset(_PASS_THROUGH)
+    ours = yaml.safe_load((_azr_config_dir() / "azr_trainer.yaml").read_text())
+    ours = {k: v for k, v in ours.items() if k not in ("hydra", "defaults")}
+    own = frozenset(k for k in _leaf_keys(ours) if k not in verl_leaves)
+    return verl_leaves, own, free_form
+
+
+def _leaf_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            keys.extend(_leaf_keys(value, f"{path}."))
+        else:
+            keys.append(path)
+    return keys
+
+
+def _lookup(tree: Mapping[str, Any], key: str) -> Any:
+    node: Any = tree
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def _under(key: str, prefixes: frozenset[str]) -> bool:
+    return any(key == p or key.startswith(f"{p}.") for p in prefixes)
+
+
+def check_schema(config: Any) -> None:
+    """Every key of `config` is veRL's, the AZR config's own, or under a free-form node.
+
+    Raises:
+        RecipeError: names the unknown keys.
+    """
+    from omegaconf import OmegaConf
+
+    verl_leaves, own, free_form = _known_keys()
+    tree = OmegaConf.to_container(config, resolve=False)
+    unknown = [
+        key
+        for key in _leaf_keys(tree)
+        if key not in verl_leaves and not _under(key, own) and not _under(key, free_form)
+    ]
+    if unknown:
+        raise RecipeError(f"keys that veRL 0.9.1 and the AZR config do not have: {', '.join(unknown)}")
+
+
+def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLayout:
+    """Run every check on a composed config (modified in place, as `python -m azr_verl.main` does).
+
+    Args:
+        config: the composed config (see `compose_config`).
+        heads: (attention heads, KV heads) of the model; None reads them from a local model directory
+            or KNOWN_ATTENTION_HEADS, and skips the head checks for a model in neither.
+
+    Returns:
+        How the recipe spreads a step over the GPUs.
+
+    Raises:
+        RecipeError: the first rule the config breaks.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from azr_verl.main import prepare_config
+
+    check_schema(config)
+    try:
+        # `???` values stay: veRL leaves some unset in parts a run does not use (reward model rollout).
+        OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise RecipeError(f"the config does not resolve: {exc}") from None
+    try:
+        settings = prepare_config(config)
+    except ValueError as exc:
+        raise RecipeError(f"azr-verl: {exc}") from None
+    uses_reference, uses_critic = _verl_validate(config)
+    layout = _layout(config, settings, uses_reference, uses_critic)
+    _check_token_budgets(config, layout.sequence_parallel)
+    _check_heads(config, layout, heads if heads is not None else _model_heads(config))
+    _check_lora(config)
+    return layout
+
+
+def _verl_validate(config: Any) -> tuple[bool, bool]:
+    """veRL's validate_config and the rollout config's own checks; returns (reference, critic)."""
+    import importlib.util
+    import warnings
+
+    from omegaconf.errors import OmegaConfBaseException
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import omega_conf_to_dataclass, validate_config
+
+    uses_reference = bool(need_reference_policy(config))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        uses_critic = bool(need_critic(config))
+    checked = config
+    if _lora_rank(config) > 0 and importlib.util.find_spec("vllm") is None:
+        # veRL's LoRA-rank check imports vLLM; without it the rank is checked in _check_lora.
+        checked = copy.deepcopy(config)
+        checked.actor_rollout_ref.model.lora_rank = 0
+        checked.actor_rollout_ref.model.lora.rank = 0
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # veRL prints its verdict
+            validate_config(checked, use_reference_policy=uses_reference, use_critic=uses_critic)
+        omega_conf_to_dataclass(config.actor_rollout_ref.rollout)
+    except (AssertionError, ValueError, TypeError, NotImplementedError, OmegaConfBaseException) as exc:
+        raise RecipeError(f"veRL rejects the config: {exc}") from None
+    return uses_reference, uses_critic
+
+
+def _layout(config: Any, settings: Any, uses_reference: bool, uses_critic: bool) -> RecipeLayout:
+    """The GPU layout, checking that every batch divides evenly over it."""
+    trainer, actor, rollout = config.trainer, config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
+    world = int(trainer.n_gpus_per_node) * int(trainer.nnodes)
+    sp = int(actor.get("ulysses_sequence_parallel_size") or 1)
+    sp = max(sp, int(actor.fsdp_config.get("ulysses_sequence_parallel_size") or 1))
+    _require(world % sp == 0, f"{world} GPUs do not split into Ulysses groups of {sp}")
+    dp = world // sp
+    samples = int(config.data.train_batch_size) * int(rollout.n)
+    mini = int(actor.ppo_mini_batch_size) * int(rollout.n)
+    _require(
+        samples % mini == 0,
+        f"data.train_batch_size x rollout.n = {samples} is not a multiple of ppo_mini_batch_size x "
+        f"rollout.n = {mini}: veRL pads the batch with empty samples",
+    )
+    _require(
+        mini % dp == 0,
+        f"a PPO mini-batch of {mini} samples does not split over {dp} data-parallel ranks "
+        f"({world} GPUs / sequence parallel {sp}): veRL pads the batch with empty samples",
+    )
+    if not actor.use_dynamic_bsz:
+        micro = int(actor.ppo_micro_batch_size_per_gpu or 0)
+        _require(
+            micro > 0 and (mini // dp) % micro == 0,
+            f"actor.ppo_micro_batch_size_per_gpu={micro} does not divide the {mini // dp} samples of a "
+            "mini-batch per data-parallel rank",
+        )
+    tp = int(rollout.tensor_model_parallel_size) * int(rollout.data_parallel_size)
+    tp *= int(rollout.pipeline_model_parallel_size)
+    _require(world % tp == 0, f"{world} GPUs do not split into rollout replicas of {tp} GPUs")
+    slots = {s: Fraction(samples) * Fraction(settings.slot_weight(s)) for s in settings.slots}
+    total = sum(slots.values())
+    return RecipeLayout(
+        world_size=world,
+        sequence_parallel=sp,
+        data_parallel=dp,
+        rollout_tensor_parallel=tp,
+        rollout_replicas=world // tp,
+        samples_per_step=samples,
+        updates_per_step=(samples // mini) * int(actor.ppo_epochs),
+        slot_samples={s: v * samples / total for s, v in slots.items()},
+        uses_critic=uses_critic,
+        uses_reference_policy=uses_reference,
+    )
+
+
+def _check_token_budgets(config: Any, sp: int) -> None:
+    """With dynamic batch sizes, one micro-batch (per Ulysses group) must hold the longest sequence."""
+    actor, rollout = config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
+    if not actor.use_dynamic_bsz:
+        return
+    longest = int(config.data.max_prompt_length) + int(config.data.max_response_length)
+    for key, budget in (
+        ("actor.ppo_max_token_len_per_gpu", actor.ppo_max_token_len_per_gpu),
+        ("rollout.log_prob_max_token_len_per_gpu", rollout.log_prob_max_token_len_per_gpu),
+    ):
+        _require(
+            int(budget) * sp >= longest,
+            f"actor_rollout_ref.{key}={budget} x sequence parallel {sp} cannot hold one sequence of "
+            f"{longest} tokens (max_prompt_length + max_response_length)",
+        )
+
+
+def _model_heads(config: Any) -> tuple[int, int] | None:
+    path = str(config.actor_rollout_ref.model.path)
+    config_file = Path(path).expanduser() / "config.json"
+    if config_file.is_file():
+        model = json.loads(config_file.read_text())
+        text = model.get("text_config", model)
+        heads = int(text["num_attention_heads"])
+        return heads, int(text.get("num_key_value_heads", heads))
+    return KNOWN_ATTENTION_HEADS.get(path)
+
+
+def _check_heads(config: Any, layout: RecipeLayout, heads: tuple[int, int] | None) -> None:
+    """Ulysses (veRL's monkey patch) and vLLM tensor parallelism both split the attention heads."""
+    if heads is None:
+        return
+    attention, kv = heads
+    for what, size in (
+        ("actor Ulysses sequence parallel size", layout.sequence_parallel),
+        ("rollout tensor parallel size", int(config.actor_rollout_ref.rollout.tensor_model_parallel_size)),
+    ):
+        _require(
+            attention % size == 0 and (kv % size == 0 or size % kv == 0),
+            f"the {what} {size} does not divide the model's {attention} attention heads and {kv} KV heads",
+        )
+
+
+def _lora_rank(config: Any) -> int:
+    model = config.actor_rollout_ref.model
+    rank = int(model.get("lora", {}).get("rank", 0) or 0)
+    return rank if rank > 0 else int(model.get("lora_rank", 0) or 0)
+
+
+def _check_lora(config: Any) -> None:
+    """LoRA on vLLM: the base weights load from the checkpoint, only adapters are synchronized."""
+    rollout = config.actor_rollout_ref.rollout
+    rank = _lora_rank(config)
+    if rank <= 0:
+        return
+    _require(
+        rollout.load_format != "dummy",
+        "LoRA needs actor_rollout_ref.rollout.load_format=safetensors: with dummy weights vLLM never "
+        "receives the base model, only the adapters",
+    )
+    if rollout.name == "vllm":
+        _require(
+            rank <= _VLLM_MAX_LORA_RANK, f"vLLM serves LoRA ranks up to {_VLLM_MAX_LORA_RANK}, not {rank}"
+        )
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise RecipeError(message)
+
+
+def check_overrides(overrides: Sequence[str], heads: tuple[int, int] | None = None) -> RecipeLayout:
+    """Compose `overrides` and run every check (see `check_config`)."""
+    return check_config(compose_config(overrides), heads)
+
+
+def check_recipe(
+    script: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> tuple[Any, RecipeLayout]:
+    """Dry-run `script` with `args`, compose its config and check it; returns (config, layout)."""
+    config = compose_config(main_overrides(recipe_command(script, args, env)))
+    return config, check_config(config)
+
+
+def _describe(layout: RecipeLayout) -> str:
+    slots = ", ".join(f"{slot} {float(n):g}" for slot, n in layout.slot_samples.items())
+    return (
+        f"{layout.world_size} GPU(s): {layout.data_parallel} data-parallel rank(s) x Ulysses "
+        f"{layout.sequence_parallel}; {layout.rollout_replicas} rollout replica(s) of "
+        f"{layout.rollout_tensor_parallel} GPU(s)\n"
+        f"{layout.samples_per_step} samples per step in {layout.updates_per_step} update(s); per slot: {slots}\n"
+        f"critic: {'yes' if layout.uses_critic else 'no'}; "
+        f"reference model: {'yes' if layout.uses_reference_policy else 'no'}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check an AZR recipe without a GPU (see the module doc).")
+    parser.add_argument("recipe", type=Path, help="a recipe script, e.g. recipes/azr/qwen2.5-coder-7b.sh")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed on to the recipe")
+    parsed = parser.parse_args(argv)
+    try:
+        _config, layout = check_recipe(parsed.recipe, parsed.args)
+    except RecipeError as exc:
+        sys.stderr.write(f"{parsed.recipe}: {exc}\n")
+        return 1
+    sys.stdout.write(f"{parsed.recipe}: ok\n{_describe(layout)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
