@@ -12,6 +12,11 @@ import importlib.util
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from azr_verl.evaluation.runner import EvalSettings
+    from azr_verl.textgen import TextGenerator
 
 __all__ = ["DEFAULT_MAX_TOKENS", "add_arguments", "run"]
 
@@ -84,8 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> EvalSettings:
     """EvalSettings from the arguments; ValueError with the option's name on a bad value."""
+    from azr_verl.evaluation.passk import parse_ks
     from azr_verl.evaluation.runner import EvalSettings, default_temperature
     from azr_verl.textgen import GenerationSettings
 
@@ -95,12 +101,14 @@ def _settings(args: argparse.Namespace):
         raise ValueError(f"--limit must be >= 1, got {args.limit}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.tensor_parallel_size < 1:
+        raise ValueError(f"--tensor-parallel-size must be >= 1, got {args.tensor_parallel_size}")
+    if args.out and Path(args.out).expanduser().is_dir():
+        raise ValueError(f"--out {args.out} is a directory; give a file name such as results.json")
     temperature = default_temperature(args.n) if args.temperature is None else args.temperature
     if args.n > 1 and temperature == 0:
         logging.getLogger(__name__).warning("n=%d greedy samples are identical: pass@k equals pass@1", args.n)
     generation = GenerationSettings(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens)
-    from azr_verl.evaluation.passk import parse_ks
-
     chunk = max(1, args.batch_size // args.n) if args.backend == "hf" else 1024
     return EvalSettings(
         n=args.n, ks=parse_ks(args.k, args.n), generation=generation, problems_per_chunk=chunk
@@ -162,11 +170,15 @@ def run(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "prompt_style": args.prompt_style or "auto",
         }
-        print(f"  results           {write_report(report, args.out, meta)}")
+        try:
+            print(f"  results           {write_report(report, args.out, meta)}")
+        except OSError as exc:
+            print(f"{_PREFIX} could not write --out {args.out}: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 
-def _load_generator(args: argparse.Namespace):
+def _load_generator(args: argparse.Namespace) -> TextGenerator | None:
     """The generator, or None after printing why it could not be loaded."""
     from azr_verl.textgen import load_generator
 

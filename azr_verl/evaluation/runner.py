@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -123,7 +123,7 @@ class EvalReport:
     scoring_s: float
     wall_s: float
 
-    def _count(self, predicate) -> int:
+    def _count(self, predicate: Callable[[SampleRecord], bool]) -> int:
         return sum(predicate(sample) for problem in self.problems for sample in problem.samples)
 
     @property

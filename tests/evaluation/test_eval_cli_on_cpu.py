@@ -83,6 +83,7 @@ def bad_line_file(tmp_path, dev_file):
         (["--data", "{dev}", "--limit", "0"], "--limit must be >= 1"),
         (["--data", "{dev}", "--temperature", "-1"], "temperature must be >= 0"),
         (["--data", "{dev}", "--max-tokens", "0"], "max_tokens must be >= 1"),
+        (["--data", "{dev}", "--out", "{tmp}"], "is a directory; give a file name"),
     ],
     ids=lambda value: value if isinstance(value, str) and len(value) < 30 else None,
 )
