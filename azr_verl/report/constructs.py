@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-__all__ = ["Construct", "node_kinds", "program_constructs"]
+__all__ = ["Construct", "ProgramSyntax", "analyze_program", "node_kinds", "program_constructs"]
 
 
 class Construct(str, enum.Enum):
@@ -71,19 +73,26 @@ def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def program_constructs(program: str) -> frozenset[Construct] | None:
-    """The constructs `program` uses; None when it does not parse.
+@dataclass(frozen=True)
+class ProgramSyntax:
+    """What one program's syntax tree shows: its constructs and how often each node class occurs.
 
-    A helper function is any function besides the top-level `f` (nested or module level, methods
-    excluded); recursion is a function calling its own name.
+    Attributes:
+        parsed: False when the program does not parse (then both are empty).
+        constructs: see `Construct`.
+        nodes: node class name -> occurrences (the module node and load/store contexts left out:
+            they carry no information).
     """
-    try:
-        tree = ast.parse(program)
-    except (SyntaxError, ValueError):
-        return None
+
+    parsed: bool
+    constructs: frozenset[Construct] = frozenset()
+    nodes: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _constructs(tree: ast.Module) -> frozenset[Construct]:
     found: set[Construct] = set()
     methods: set[int] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(tree):  # breadth first: a class is seen before its methods
         if isinstance(node, ast.ClassDef):
             methods.update(id(item) for item in node.body)
         construct = _BY_NODE.get(type(node))
@@ -98,20 +107,31 @@ def program_constructs(program: str) -> frozenset[Construct] | None:
     return frozenset(found)
 
 
-def node_kinds(programs: Iterable[str]) -> Counter[str]:
-    """How often each AST node class occurs over `programs` (unparsable ones are skipped).
+def analyze_program(program: str) -> ProgramSyntax:
+    """Parse `program` once (never run it) and read its constructs and node counts.
 
-    The module node and the load/store contexts of names carry no information and are not counted.
+    A helper function is any function besides the top-level `f` (nested or module level, methods
+    excluded); recursion is a function calling its own name.
     """
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return ProgramSyntax(parsed=False)
+    nodes = Counter(
+        type(node).__name__ for node in ast.walk(tree) if not isinstance(node, (ast.Module, ast.expr_context))
+    )
+    return ProgramSyntax(True, _constructs(tree), MappingProxyType(dict(nodes)))
+
+
+def program_constructs(program: str) -> frozenset[Construct] | None:
+    """The constructs `program` uses; None when it does not parse."""
+    syntax = analyze_program(program)
+    return syntax.constructs if syntax.parsed else None
+
+
+def node_kinds(programs: Iterable[str]) -> Counter[str]:
+    """How often each AST node class occurs over `programs` (unparsable ones are skipped)."""
     counts: Counter[str] = Counter()
     for program in programs:
-        try:
-            tree = ast.parse(program)
-        except (SyntaxError, ValueError):
-            continue
-        counts.update(
-            type(node).__name__
-            for node in ast.walk(tree)
-            if not isinstance(node, (ast.Module, ast.expr_context))
-        )
+        counts.update(analyze_program(program).nodes)
     return counts

@@ -7,18 +7,27 @@ kept, including tasks from before a resume. Counts are per task type, one bar co
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from azr_verl.buffer.records import StoredTask
-from azr_verl.report.constructs import Construct, node_kinds, program_constructs
+from azr_verl.report.constructs import Construct, ProgramSyntax, analyze_program
 from azr_verl.report.figure import FigureData, FigureKind, Section, Series
 from azr_verl.report.run_data import RunData, StepCount
 from azr_verl.report.series import type_order
 
-__all__ = ["SOLVE_RATE_BINS", "TOP_NODE_KINDS", "buffer_contents", "program_lines", "solve_rate_bin"]
+__all__ = [
+    "MAX_LENGTH_BARS",
+    "SOLVE_RATE_BINS",
+    "TOP_NODE_KINDS",
+    "buffer_contents",
+    "length_bin",
+    "program_lines",
+    "solve_rate_bin",
+]
 
 SOLVE_RATE_BINS = ("0", "(0, 0.25]", "(0.25, 0.5]", "(0.5, 0.75]", "(0.75, 1)", "1")
 TOP_NODE_KINDS = 20
+MAX_LENGTH_BARS = 40
 
 
 def program_lines(program: str) -> int:
@@ -47,9 +56,12 @@ def _kinds(tasks: Sequence[StoredTask]) -> list[str]:
 
 
 def _counted(
-    tasks: Sequence[StoredTask], categories: Sequence[Hashable], values_of: Callable[[StoredTask], list]
+    tasks: Sequence[StoredTask],
+    categories: Sequence[Hashable],
+    values_of: Callable[[StoredTask], Iterable[Hashable] | Mapping[Hashable, int]],
 ) -> tuple[Series, ...]:
-    """One series per task type: how many `values_of(task)` entries fall on each category."""
+    """One series per task type: how many of `values_of(task)` (items, or item -> count) fall on each
+    category, summed over the tasks of that type."""
     out = []
     for kind in _kinds(tasks):
         counts: Counter = Counter()
@@ -84,45 +96,58 @@ def _tasks_added(counts: Sequence[StepCount]) -> FigureData | None:
     )
 
 
+def length_bin(lines: int, shortest: int, longest: int) -> int | str:
+    """The x category of a program length: the line count itself while the range spans at most
+    MAX_LENGTH_BARS values, else a range label "lo-hi" of one of MAX_LENGTH_BARS equal-width bins."""
+    span = longest - shortest + 1
+    if span <= MAX_LENGTH_BARS:
+        return lines
+    width = -(-span // MAX_LENGTH_BARS)
+    low = shortest + (lines - shortest) // width * width
+    return f"{low}-{low + width - 1}"
+
+
 def _program_lengths(tasks: Sequence[StoredTask]) -> FigureData:
-    lengths = sorted({program_lines(t.task.program) for t in tasks})
+    lengths = [program_lines(t.task.program) for t in tasks]
+    shortest, longest = min(lengths), max(lengths)
+    # Every length in the range is a category (zeros included), so the x axis stays linear.
+    categories = list(dict.fromkeys(length_bin(n, shortest, longest) for n in range(shortest, longest + 1)))
     return FigureData(
         "program_lines",
         "Program length",
         "lines of the program",
         "tasks",
         FigureKind.GROUPED_BAR,
-        _counted(tasks, lengths, lambda t: [program_lines(t.task.program)]),
+        _counted(tasks, categories, lambda t: [length_bin(program_lines(t.task.program), shortest, longest)]),
         "Every stored task, counted by the lines of its program (including helpers and imports).",
     )
 
 
-def _constructs(tasks: Sequence[StoredTask]) -> tuple[FigureData, int]:
-    parsed = {t.id: program_constructs(t.task.program) for t in tasks}
-    labels = [c.value for c in Construct]
-    series = _counted(tasks, labels, lambda t: [c.value for c in parsed[t.id] or ()])
-    figure = FigureData(
+def _constructs(tasks: Sequence[StoredTask], syntax: Mapping[int, ProgramSyntax]) -> FigureData:
+    return FigureData(
         "constructs",
         "Python constructs used",
         "construct",
         "programs using it",
         FigureKind.GROUPED_BAR,
-        series,
+        _counted(tasks, [c.value for c in Construct], lambda t: [c.value for c in syntax[t.id].constructs]),
         "Programs per task type that use each construct at least once (read from the syntax tree; "
         "a helper is any function besides f, recursion a function calling its own name).",
     )
-    return figure, sum(1 for found in parsed.values() if found is None)
 
 
-def _node_kinds(tasks: Sequence[StoredTask]) -> FigureData:
-    top = [name for name, _ in node_kinds(t.task.program for t in tasks).most_common(TOP_NODE_KINDS)]
+def _node_kinds(tasks: Sequence[StoredTask], syntax: Mapping[int, ProgramSyntax]) -> FigureData:
+    total: Counter[str] = Counter()
+    for facts in syntax.values():
+        total.update(facts.nodes)
+    top = [name for name, _ in total.most_common(TOP_NODE_KINDS)]
     return FigureData(
         "ast_nodes",
         f"Most frequent syntax-tree node kinds (top {TOP_NODE_KINDS})",
         "ast node class",
         "nodes",
         FigureKind.GROUPED_BAR,
-        _counted(tasks, top, lambda t: [n for n in node_kinds([t.task.program]).elements() if n in top]),
+        _counted(tasks, top, lambda t: syntax[t.id].nodes),
         "Every node of every program's ast, by class (module and load/store contexts left out).",
     )
 
@@ -168,11 +193,18 @@ def buffer_contents(run: RunData) -> Section:
     if not run.tasks:
         notes.append("the buffer holds no tasks: program lengths, constructs and solve rates are not plotted")
         return Section.of(title, [added], notes)
-    constructs, unparsable = _constructs(run.tasks)
+    syntax = {t.id: analyze_program(t.task.program) for t in run.tasks}
+    unparsable = sum(1 for facts in syntax.values() if not facts.parsed)
     if unparsable:
         notes.append(f"{unparsable} programs did not parse and count for no construct")
     solve, solve_note = _solve_rates(run.tasks)
     if solve_note:
         notes.append(solve_note)
-    figures = [added, _program_lengths(run.tasks), constructs, _node_kinds(run.tasks), solve]
+    figures = [
+        added,
+        _program_lengths(run.tasks),
+        _constructs(run.tasks, syntax),
+        _node_kinds(run.tasks, syntax),
+        solve,
+    ]
     return Section.of(title, figures, notes)

@@ -6,103 +6,100 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from azr_verl.quickstart.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, Section, Series
 from azr_verl.report.series import per_name_figure, step_figure
 
-__all__ = ["training_curves"]
-
-_BIN = re.compile(r"^azr/learnability/bin_(?P<name>(?P<lo>[0-9.]+)_(?P<hi>[0-9.]+))$")
+__all__ = ["CURVES", "Curve", "training_curves"]
 
 
-def _per_type(steps: Sequence[StepMetrics], prefix: str, figure: FigureData) -> FigureData | None:
-    """One series per task type of the keys `{prefix}/{task type}`."""
-    pattern = rf"^{re.escape(prefix)}/(?P<name>[^/]+)$"
-    return per_name_figure(steps, pattern, lambda name: f"{prefix}/{name}", figure)
+@dataclass(frozen=True)
+class Curve:
+    """One family of logged keys drawn as one figure: `{prefix}<name>{suffix}`, one series per name.
+
+    Attributes:
+        slug, title, y_label, note: of the figure.
+        prefix, suffix: around the name in the metric key.
+        name: regex of a name (a task type, a group, a bin).
+        histogram: the names are bins `lo_hi` of a per-step histogram, drawn as stacked bars.
+    """
+
+    slug: str
+    title: str
+    y_label: str
+    prefix: str
+    suffix: str = ""
+    name: str = r"[^/]+"
+    note: str = ""
+    histogram: bool = False
+
+    @property
+    def pattern(self) -> str:
+        return f"^{re.escape(self.prefix)}(?P<name>{self.name}){re.escape(self.suffix)}$"
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}{self.suffix}"
+
+
+CURVES = (
+    Curve(
+        "reward_per_group",
+        "Mean reward per (task type, role) group",
+        "mean reward",
+        "azr/reward/",
+        "/mean",
+        r"[^/]+:[^/]+",
+        "The reward before TRR++ normalization: executor-checked answers for solve, learnability (or "
+        "the invalid-proposal penalty) for propose.",
+    ),
+    Curve("valid_rate", "Valid proposal rate", "valid proposals / proposals", "azr/valid_rate/"),
+    Curve(
+        "learnability_histogram",
+        "Learnability reward of valid proposals",
+        "share of valid proposals",
+        "azr/learnability/bin_",
+        name=r"[0-9.]+_[0-9.]+",
+        note="Share of the step's valid proposals per learnability-reward bin (1 - solver accuracy over "
+        "the N attempts; the last bin includes 1.0). Steps without a valid proposal have no bar.",
+        histogram=True,
+    ),
+    Curve(
+        "propose_attempt_acc",
+        "Solver accuracy on valid proposals (learnability attempts)",
+        "accuracy of the N attempts",
+        "azr/propose_attempt_acc/",
+        note="Learnability is 1 minus this accuracy, and 0 at accuracy 0 or 1.",
+    ),
+    Curve(
+        "solver_acc", "Solver accuracy per task type", "correct answers / solve samples", "azr/solver_acc/"
+    ),
+    Curve("buffer_size", "Buffer size per task type", "tasks stored after the step", "azr/buffer/", "/size"),
+)
 
 
 def _bin_order(name: str) -> float:
     return float(name.split("_", 1)[0])
 
 
-def _learnability(steps: Sequence[StepMetrics]) -> FigureData | None:
-    figure = step_figure(
-        "learnability_histogram",
-        "Learnability reward of valid proposals",
-        "share of valid proposals",
-        "Share of the step's valid proposals per learnability-reward bin (1 - solver accuracy over the "
-        "N attempts; the last bin includes 1.0). Steps without a valid proposal have no bar.",
-        stacked=True,
-    )
-    found = per_name_figure(
-        steps, _BIN.pattern, lambda name: f"azr/learnability/bin_{name}", figure, _bin_order
-    )
+def _curve(steps: Sequence[StepMetrics], curve: Curve) -> FigureData | None:
+    empty = step_figure(curve.slug, curve.title, curve.y_label, curve.note, stacked=curve.histogram)
+    if not curve.histogram:
+        return per_name_figure(steps, curve.pattern, curve.key, empty)
+    found = per_name_figure(steps, curve.pattern, curve.key, empty, _bin_order)
     if found is None:
         return None
-    relabelled = tuple(Series(s.label.replace("_", "-"), s.x, s.y) for s in found.series)  # "0.0-0.2"
-    return FigureData(
-        found.slug, found.title, found.x_label, found.y_label, found.kind, relabelled, found.note
-    )
+    bins = tuple(Series(s.label.replace("_", "-"), s.x, s.y) for s in found.series)  # "0.0_0.2" -> "0.0-0.2"
+    return FigureData(found.slug, found.title, found.x_label, found.y_label, found.kind, bins, found.note)
 
 
-def training_curves(steps: Sequence[StepMetrics]) -> Section:
+def training_curves(steps: Sequence[StepMetrics], curves: Sequence[Curve] = CURVES) -> Section:
     """The training-curve figures of the logged steps; a family no step logged is a note, not a figure."""
-    candidates = [
-        (
-            per_name_figure(
-                steps,
-                r"^azr/reward/(?P<name>[^/]+:[^/]+)/mean$",
-                lambda group: f"azr/reward/{group}/mean",
-                step_figure(
-                    "reward_per_group",
-                    "Mean reward per (task type, role) group",
-                    "mean reward",
-                    "The reward before TRR++ normalization: executor-checked answers for solve, "
-                    "learnability (or the invalid-proposal penalty) for propose.",
-                ),
-            ),
-            "rewards per group (azr/reward/*/mean)",
-        ),
-        (
-            _per_type(
-                steps,
-                "azr/valid_rate",
-                step_figure("valid_rate", "Valid proposal rate", "valid proposals / proposals"),
-            ),
-            "valid proposal rates (azr/valid_rate/*)",
-        ),
-        (_learnability(steps), "learnability histograms (azr/learnability/bin_*)"),
-        (
-            _per_type(
-                steps,
-                "azr/propose_attempt_acc",
-                step_figure(
-                    "propose_attempt_acc",
-                    "Solver accuracy on valid proposals (learnability attempts)",
-                    "accuracy of the N attempts",
-                    "Learnability is 1 minus this accuracy, and 0 at accuracy 0 or 1.",
-                ),
-            ),
-            "learnability attempt accuracies (azr/propose_attempt_acc/*)",
-        ),
-        (
-            _per_type(
-                steps,
-                "azr/solver_acc",
-                step_figure("solver_acc", "Solver accuracy per task type", "correct answers / solve samples"),
-            ),
-            "solver accuracies (azr/solver_acc/*)",
-        ),
-        (
-            per_name_figure(
-                steps,
-                r"^azr/buffer/(?P<name>[^/]+)/size$",
-                lambda kind: f"azr/buffer/{kind}/size",
-                step_figure("buffer_size", "Buffer size per task type", "tasks stored after the step"),
-            ),
-            "buffer sizes (azr/buffer/*/size)",
-        ),
+    figures = [_curve(steps, curve) for curve in curves]
+    notes = [
+        f"no step logged {curve.prefix}*{curve.suffix}: {curve.title.lower()} is not plotted"
+        for curve, figure in zip(curves, figures, strict=True)
+        if figure is None
     ]
-    notes = [f"no step logged {what}: not plotted" for figure, what in candidates if figure is None]
-    return Section.of("Training curves", [figure for figure, _ in candidates], notes)
+    return Section.of("Training curves", figures, notes)

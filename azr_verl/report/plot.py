@@ -20,21 +20,39 @@ __all__ = ["render_png"]
 
 _SIZE_IN = (8.0, 4.2)
 _DPI = 100
+_DENSE_POINTS = 50  # above this many steps: no markers, bars without gaps
+
+
+def _line_styles(labels: Sequence[str]) -> list[dict[str, str]]:
+    """Group series ("code_o:propose", "code_o:solve"): one colour per task type, dashed for solve."""
+    if not labels or not all(label.count(":") == 1 for label in labels):
+        return [{} for _ in labels]
+    types = list(dict.fromkeys(label.split(":")[0] for label in labels))
+    return [
+        {
+            "color": f"C{types.index(label.split(':')[0]) % 10}",
+            "linestyle": "--" if label.endswith(":solve") else "-",
+        }
+        for label in labels
+    ]
 
 
 def _line(ax, figure: FigureData) -> None:
-    for series in figure.series:
-        ax.plot(series.x, series.y, marker="o", markersize=3, linewidth=1.5, label=series.label)
+    dense = len(figure.categories()) > _DENSE_POINTS
+    for series, style in zip(figure.series, _line_styles(figure.labels()), strict=True):
+        marker = {} if dense else {"marker": "o", "markersize": 3}
+        ax.plot(series.x, series.y, linewidth=1.5, label=series.label, **marker, **style)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _stacked(ax, figure: FigureData) -> None:
     bottoms: dict[XValue, float] = {}
     steps = figure.categories()
-    width = 0.8 * min((b - a for a, b in itertools.pairwise(steps)), default=1)
+    fill = 1.0 if len(steps) > _DENSE_POINTS else 0.8
+    width = fill * min((b - a for a, b in itertools.pairwise(steps)), default=1)
     for series in figure.series:
         below = [bottoms.get(x, 0.0) for x in series.x]
-        ax.bar(series.x, series.y, width=width, bottom=below, label=series.label)
+        ax.bar(series.x, series.y, width=width, bottom=below, label=series.label, linewidth=0)
         for x, y in zip(series.x, series.y, strict=True):
             bottoms[x] = bottoms.get(x, 0.0) + y
     if len(steps) <= 20:

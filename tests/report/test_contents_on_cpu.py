@@ -8,7 +8,7 @@ import pytest
 from azr_verl.buffer.store import TaskStore
 from azr_verl.report import load_run
 from azr_verl.report.constructs import Construct, node_kinds, program_constructs
-from azr_verl.report.contents import SOLVE_RATE_BINS, buffer_contents, solve_rate_bin
+from azr_verl.report.contents import SOLVE_RATE_BINS, buffer_contents, length_bin, solve_rate_bin
 
 
 def _figures(run_dir):
@@ -30,9 +30,11 @@ def test_tasks_added_per_step_are_the_new_tasks_of_each_type(run_dir):
     }
 
 
-def test_program_lengths_count_each_task_once_by_its_lines(run_dir):
-    # The zero programs have 2 lines, the loop 5, the recursion 4, the comprehension 2.
-    assert _nonzero(_figures(run_dir)["program_lines"]) == {
+def test_program_lengths_count_each_task_once_by_its_lines_on_a_linear_axis(run_dir):
+    # The zero programs have 2 lines, the loop 5, the recursion 4, the comprehension 2; no task has 3.
+    figure = _figures(run_dir)["program_lines"]
+    assert figure.categories() == [2, 3, 4, 5]
+    assert _nonzero(figure) == {
         "code_o": {2: 2, 5: 1},
         "code_i": {2: 1, 4: 1},
         "code_f": {2: 1},
@@ -71,6 +73,17 @@ def test_a_buffer_without_solver_attempts_has_no_solve_rate_figure_and_says_why(
 )  # fmt: skip
 def test_solve_rate_bins_put_edges_in_the_lower_bin_and_keep_0_and_1_apart(successes, attempts, label):
     assert solve_rate_bin(successes, attempts) == label
+
+
+@pytest.mark.parametrize(
+    ("lines", "shortest", "longest", "category"),
+    [(5, 2, 11, 5), (41, 2, 41, 41), (1, 1, 200, "1-5"), (5, 1, 200, "1-5"), (6, 1, 200, "6-10"),
+     (200, 1, 200, "196-200"), (42, 2, 42, "42-43")],
+)  # fmt: skip
+def test_program_lengths_are_binned_only_when_the_range_is_wider_than_the_bars(
+    lines, shortest, longest, category
+):
+    assert length_bin(lines, shortest, longest) == category
 
 
 @pytest.mark.parametrize(("successes", "attempts"), [(0, 0), (3, 2), (-1, 2)])

@@ -71,7 +71,7 @@ def test_nan_values_are_no_points_and_a_family_with_none_left_is_a_note(tmp_path
     section = training_curves(load_run(tmp_path).steps)
     assert [f.slug for f in section.figures] == ["valid_rate"]
     assert section.figures[0].get("code_o").points() == {1: 0.5}
-    assert "no step logged solver accuracies (azr/solver_acc/*): not plotted" in section.notes
+    assert "no step logged azr/solver_acc/*: solver accuracy per task type is not plotted" in section.notes
 
 
 def test_a_run_without_azr_metrics_gets_notes_for_every_curve_and_still_its_step_time(tmp_path):
