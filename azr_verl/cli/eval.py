@@ -45,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="pass@k to report, each <= n (default: 1, 5, 10, ... up to n, and n)",
     )
     parser.add_argument(
-        "--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default hf)"
+        "--backend",
+        choices=("hf", "vllm"),
+        default="hf",
+        help="hf: transformers on the CPU (default); vllm: GPUs, needs the gpu extra",
     )
     parser.add_argument(
         "--data",
@@ -82,7 +85,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=16, help="hf: sequences generated together (default 16)"
     )
-    parser.add_argument("--device", default="cpu", help="hf: torch device (default cpu)")
     parser.add_argument(
         "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
     )
@@ -133,7 +135,7 @@ def _check_model(args: argparse.Namespace) -> None:
 def _backend_kwargs(args: argparse.Namespace) -> dict:
     if args.backend == "vllm":
         return {"tensor_parallel_size": args.tensor_parallel_size}
-    return {"batch_size": args.batch_size, "device": args.device}
+    return {"batch_size": args.batch_size}  # the hf sampling loop runs on the CPU only
 
 
 def run(args: argparse.Namespace) -> int:
