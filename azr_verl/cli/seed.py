@@ -77,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="cpu", help="hf: torch device (default cpu)")
     parser.add_argument(
+        "--threads", type=int, default=None, help="hf on CPU: torch threads (default: torch's choice)"
+    )
+    parser.add_argument(
         "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print the final report as JSON")
@@ -112,6 +115,8 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
     for option in ("count", "batch_size", "max_rounds", "max_tokens"):
         if getattr(args, option) < 1:
             raise ValueError(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.references is not None and args.references < 0:
         raise ValueError(f"--references must be >= 0, got {args.references}")
     for path in args.from_files:
@@ -152,6 +157,10 @@ def _load_generator(args: argparse.Namespace, style: str | None, seed: int):
         kwargs: dict[str, Any] = {"tensor_parallel_size": args.tensor_parallel_size}
     else:
         kwargs = {"batch_size": args.batch_size, "device": args.device}
+        if args.threads is not None:
+            import torch
+
+            torch.set_num_threads(args.threads)
     try:
         return load_generator(args.model, args.backend, style, seed, **kwargs)
     except (OSError, ValueError, RuntimeError) as exc:  # transformers reports unreadable dirs as OSError
@@ -162,11 +171,11 @@ def _load_generator(args: argparse.Namespace, style: str | None, seed: int):
 class _Bar:
     """A tqdm bar on stderr: seeds in the file out of the target, with the round and the counts."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, target: int) -> None:
         from tqdm import tqdm
 
         self._bar = tqdm(
-            total=0, unit="seed", desc="seeds", file=sys.stderr, disable=not enabled, dynamic_ncols=True
+            total=target, unit="seed", desc="seeds", file=sys.stderr, disable=not enabled, dynamic_ncols=True
         )
 
     def __call__(self, progress: SeedingProgress) -> None:
@@ -201,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     from azr_verl.executor import Executor
     from azr_verl.seeding import SeedFileError, StopReason, format_report, run_seeding
 
-    bar = _Bar(not args.no_progress)
+    bar = _Bar(not args.no_progress, settings.count * len(settings.task_types))
     try:
         with Executor(azr.executor.limits, max_workers=azr.executor.max_workers) as executor:
             report = run_seeding(generator, settings, executor, progress=bar)

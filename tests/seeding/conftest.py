@@ -5,7 +5,9 @@ tiny model itself, so only the first run pays for the teaching."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,24 @@ HOSTILE_PROPOSAL = (
 TEACH_STEPS = 150  # loss ~0.003: the taught prompt is answered verbatim at temperature 0
 
 
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """The tiny model gains nothing from threads, and on a busy 2-core machine a second torch thread
+    made generation 20x slower (measured: 9.8 s against 0.47 s for three 48-token responses)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _single_torch_thread() -> Iterator[None]:
+    with one_torch_thread():
+        yield
+
+
 def taught_prompt() -> list[dict[str, str]]:
     """The deduction proposer prompt without references: what `--references 0` shows every round."""
     return get_task_type("code_o").proposer_prompt(ProposalContext())
@@ -32,9 +52,7 @@ def taught_prompt() -> list[dict[str, str]]:
 def _teach_into(base: Path, response: str, out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # on a busy 2-core machine one thread teaches about 3x faster
-    try:
+    with one_torch_thread():
         torch.manual_seed(0)
         tokenizer = AutoTokenizer.from_pretrained(base)
         model = AutoModelForCausalLM.from_pretrained(base)
@@ -45,8 +63,6 @@ def _teach_into(base: Path, response: str, out: Path) -> None:
         teach(model, [(list(prompt), target)], steps=TEACH_STEPS)
         model.save_pretrained(out)
         tokenizer.save_pretrained(out)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _taught(base: Path, response: str) -> Path:
