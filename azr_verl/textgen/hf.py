@@ -29,7 +29,8 @@ class HFGenerator:
         prompt_style: None (chat template if the tokenizer has one), or force chat/base rendering.
         batch_size: sequences sampled together; bounds memory.
         seed: sampling RNG seed, so a run is reproducible.
-        device: torch device ("cpu", "cuda", ...).
+
+    The sampling loop runs on the CPU (GPU machines use the vllm backend).
     """
 
     def __init__(
@@ -38,7 +39,6 @@ class HFGenerator:
         prompt_style: PromptStyle | None = None,
         batch_size: int = 16,
         seed: int = 0,
-        device: str = "cpu",
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -46,7 +46,7 @@ class HFGenerator:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
         self.model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
-        self.model.to(device).eval()
+        self.model.eval()
         self.prompt_style = prompt_style
         self.batch_size = batch_size
         self._generator = torch.Generator().manual_seed(seed)
@@ -68,7 +68,8 @@ class HFGenerator:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         spec = SamplingSpec(settings.temperature, settings.top_p, settings.top_k, settings.max_tokens)
-        requests = [GenerationRequest(self.prompt_ids(p), spec) for p in prompts for _ in range(n)]
+        prompt_ids = [self.prompt_ids(p) for p in prompts]
+        requests = [GenerationRequest(ids, spec) for ids in prompt_ids for _ in range(n)]
         flat: list[Completion] = []
         for start in range(0, len(requests), self.batch_size):
             chunk = requests[start : start + self.batch_size]

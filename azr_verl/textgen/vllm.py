@@ -49,8 +49,14 @@ class VLLMGenerator:
             top_k=settings.top_k,
             max_tokens=settings.max_tokens,
         )
-        texts = [render_prompt(self.tokenizer, p, self.prompt_style) for p in prompts]
-        outputs = self.llm.generate(texts, params)
+        # Token ids, not text: vLLM would add a second BOS to templates that start with one (Llama 3).
+        token_ids = [
+            self.tokenizer(render_prompt(self.tokenizer, p, self.prompt_style), add_special_tokens=False)[
+                "input_ids"
+            ]
+            for p in prompts
+        ]
+        outputs = self.llm.generate([{"prompt_token_ids": ids} for ids in token_ids], params)
         return [
             [
                 Completion(o.text, len(o.token_ids), "length" if o.finish_reason == "length" else "stop")
