@@ -181,3 +181,27 @@ def test_the_default_run_does_not_validate_and_needs_no_validation_files(
     )
     assert config.trainer.test_freq == -1 and config.trainer.val_before_train is False
     prepare_config(config)  # veRL's placeholder val_files do not exist, which is fine here
+
+
+def test_the_cli_stops_before_ray_when_validation_has_no_files(model_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "azr_verl.main",
+            f"actor_rollout_ref.model.path={model_dir}",
+            f"trainer.default_local_dir={tmp_path}",
+            "trainer.test_freq=10",
+            f"data.val_files=[{tmp_path / 'cruxeval_o.parquet'}]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "azr-verl: config error: data.val_files:" in result.stderr
+    assert "trainer.test_freq=10" in result.stderr and "reward_fns.cruxeval_to_parquet" in result.stderr
+    assert "ray.init" not in result.stdout + result.stderr
