@@ -75,9 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="default: chat template if the model has one",
     )
-    parser.add_argument("--device", default="cpu", help="hf: torch device (default cpu)")
     parser.add_argument(
-        "--threads", type=int, default=None, help="hf on CPU: torch threads (default: torch's choice)"
+        "--threads", type=int, default=None, help="hf: torch CPU threads (default: torch's choice)"
     )
     parser.add_argument(
         "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
@@ -143,6 +142,11 @@ def _check_model(args: argparse.Namespace) -> None:
     path = Path(args.model).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(f"--model {path}: no such model directory")
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"--model {path}: no config.json there; expected a Hugging Face model directory "
+            "(config, weights, tokenizer), e.g. a checkpoint's huggingface/ folder"
+        )
     if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
         raise RuntimeError(
             "--backend vllm needs vLLM, which is not installed: pip install 'azr-verl[gpu]', or use --backend hf"
@@ -156,7 +160,7 @@ def _load_generator(args: argparse.Namespace, style: str | None, seed: int):
     if args.backend == "vllm":
         kwargs: dict[str, Any] = {"tensor_parallel_size": args.tensor_parallel_size}
     else:
-        kwargs = {"batch_size": args.batch_size, "device": args.device}
+        kwargs = {"batch_size": args.batch_size}  # the hf sampling loop runs on the CPU
         if args.threads is not None:
             import torch
 

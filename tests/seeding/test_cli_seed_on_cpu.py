@@ -92,6 +92,8 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         (["azr.limits.max_program_chars=0"], "azr.limits"),
         (["azr.no_such_key=1"], "azr.no_such_key"),
         (["--model", "/no/such/model"], "--model /no/such/model: no such model directory"),
+        (["--model", "{tmp}"], "no config.json there"),
+        (["--threads", "0"], "--threads must be >= 1"),
     ],
     ids=[
         "count",
@@ -103,10 +105,13 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         "bad-limit",
         "unknown-key",
         "model",
+        "not-a-model",
+        "threads",
     ],
 )
 def test_bad_arguments_fail_before_loading_with_a_clear_error(tmp_path, tiny_dir, capsys, extra, message):
     out = tmp_path / "seeds.jsonl"
+    extra = [item.replace("{tmp}", str(tmp_path)) for item in extra]
     status = main(["seed", "--model", str(tiny_dir), "--out", str(out), *extra])
     err = capsys.readouterr().err
     assert status == 2
