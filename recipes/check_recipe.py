@@ -32,7 +32,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -260,7 +260,8 @@ def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLay
     except OmegaConfBaseException as exc:
         raise RecipeError(f"the config does not resolve: {exc}") from None
     try:
-        settings = prepare_config(config)
+        with _no_side_effects():
+            settings = prepare_config(config)
     except ValueError as exc:
         raise RecipeError(f"azr-verl: {exc}") from None
     uses_reference, uses_critic = _verl_validate(config)
@@ -269,6 +270,19 @@ def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLay
     _check_heads(config, layout, heads if heads is not None else _model_heads(config))
     _check_lora(config)
     return layout
+
+
+@contextlib.contextmanager
+def _no_side_effects() -> Iterator[None]:
+    """prepare_config without its run-time effects: it would create RUN_DIR and export the metrics
+    file's path into this process's environment (it skips both when the path is already set)."""
+    saved = dict(os.environ)
+    os.environ["VERL_FILE_LOGGER_PATH"] = os.devnull
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _verl_validate(config: Any) -> tuple[bool, bool]:

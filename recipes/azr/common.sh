@@ -16,7 +16,7 @@
 #   TOTAL_STEPS [500]  SAVE_FREQ [50]  PROJECT [azr]  EXPERIMENT [the recipe's name]
 #   PROMPT_STYLE      base (R1 text template) or chat (the tokenizer's template) [base]
 #   MAX_TOKENS_PER_GPU  token budget of one micro-batch per GPU (dynamic batch size) [16384]
-#   LOGGER            veRL loggers [[console,file]]; file writes RUN_DIR/metrics.jsonl
+#   LOGGER            veRL loggers [[console,file]]; file logs to RUN_DIR/metrics.jsonl
 #   AZR_RAY_JOB_ADDRESS  Ray dashboard address: submit with `ray job submit` (multi-node) [run here]
 #   RAY_JOB_ARGS      extra arguments for `ray job submit`, e.g. --no-wait [none]
 #   AZR_DRY_RUN=1     print the command, one argument per line, and exit without running it
@@ -106,9 +106,9 @@ azr_run_overrides() {
         trainer.project_name="${PROJECT:-azr}"
         trainer.experiment_name="${name}"
         trainer.default_local_dir="${run_dir}"
+        # `file`: azr_verl.main points veRL's file logger at RUN_DIR/metrics.jsonl (metrics.N.jsonl
+        # after a restart), the files `azr-verl report RUN_DIR` reads.
         trainer.logger="${LOGGER:-[console,file]}"
-        # veRL's file logger reads its path from the environment of the trainer's Ray actor.
-        "++ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH=${run_dir}/metrics.jsonl"
     )
     if [[ -n "${SEED_FILES:-}" ]]; then
         local -a files

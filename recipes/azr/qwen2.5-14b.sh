@@ -2,15 +2,10 @@
 # AZR-Base-14B: AZR self-play on Qwen2.5-14B (base) with 8 GPUs (80 GB each), as in the paper.
 #
 #   recipes/azr/qwen2.5-14b.sh [Hydra overrides...]     (environment: recipes/azr/common.sh)
+#
+# Qwen2.5-14B has the architecture of Qwen2.5-Coder-14B (40 attention heads, 8 KV heads), so the run
+# is qwen2.5-coder-14b.sh with this model: the same GPUs, parallel sizes and hyperparameters.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-
-MODEL_PATH="${MODEL_PATH:-Qwen/Qwen2.5-14B}"
-GPUS_PER_NODE="${GPUS_PER_NODE:-8}"
-
-# The architecture of Qwen2.5-Coder-14B (40 attention heads, 8 KV heads): the same layout.
-azr_launch qwen2.5-14b \
-    actor_rollout_ref.rollout.tensor_model_parallel_size=2 \
-    actor_rollout_ref.actor.ulysses_sequence_parallel_size=2 \
-    actor_rollout_ref.actor.fsdp_config.optimizer_offload=true \
-    "$@"
+export MODEL_PATH="${MODEL_PATH:-Qwen/Qwen2.5-14B}"
+export EXPERIMENT="${EXPERIMENT:-qwen2.5-14b}"
+exec "$(dirname "${BASH_SOURCE[0]}")/qwen2.5-coder-14b.sh" "$@"

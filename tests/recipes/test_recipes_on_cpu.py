@@ -225,16 +225,18 @@ def test_environment_and_arguments_set_model_run_dir_seeds_nodes_and_any_key(rec
     monkeypatch.chdir(tmp_path)
     env = _clean_env(MODEL_PATH="model", RUN_DIR="out/run", SEED_FILES="s/a.jsonl,s/b.jsonl", NNODES="3")
     args = ["trainer.total_training_steps=7", "actor_rollout_ref.actor.optim.lr=3e-6"]
+    logger_path = os.environ.get("VERL_FILE_LOGGER_PATH")
     config, layout = checker.check_recipe(RECIPES / recipe, args, env=env)
     run_dir = tmp_path / "out" / "run"
     assert config.actor_rollout_ref.model.path == str(tmp_path / "model")  # absolute for the Ray workers
     assert config.trainer.default_local_dir == str(run_dir)
     assert config.azr.run_dir == str(run_dir)
     assert list(config.azr.seed_files) == [str(tmp_path / "s" / "a.jsonl"), str(tmp_path / "s" / "b.jsonl")]
-    assert str(
-        run_dir / "metrics.jsonl"
-    ) == config.ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH
+    # The file logger is on and its path left to azr_verl.main (metrics.N.jsonl after a restart).
+    assert "file" in config.trainer.logger
+    assert "VERL_FILE_LOGGER_PATH" not in (config.ray_kwargs.ray_init.runtime_env.get("env_vars") or {})
     assert layout.world_size == 3 * shipped.trainer.n_gpus_per_node
+    assert not run_dir.exists() and os.environ.get("VERL_FILE_LOGGER_PATH") == logger_path  # no side effects
     assert config.trainer.total_training_steps == 7  # the recipe's arguments come last and win
     assert config.actor_rollout_ref.actor.optim.lr == 3e-6
 
@@ -251,7 +253,6 @@ def test_the_multinode_recipe_submits_the_14b_run_as_a_ray_job_on_twice_the_gpus
     assert multi.keys() == single.keys()
     differ = {key for key in multi if multi[key] != single[key]}
     assert differ == {
-        "++ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH",
         "trainer.default_local_dir",
         "trainer.experiment_name",
         "trainer.nnodes",
