@@ -221,6 +221,11 @@ def run(args: argparse.Namespace) -> int:
     except SeedFileError as exc:
         print(f"{_PREFIX} {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"azr-verl seed: interrupted; the seeds already in {settings.out} are kept, and the same "
+              "command continues from them", file=sys.stderr)  # fmt: skip
+        return 130
     finally:
         bar.close()
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))

@@ -143,13 +143,14 @@ class SeedingReport:
         """The counts of all task types summed (task_type "all")."""
         total = TypeTally("all")
         for counts in self.counts:
-            for fate, number in (
-                (ProposalFate.VALID, counts.valid),
-                (ProposalFate.DUPLICATE, counts.duplicate),
-            ):
-                total.fates[fate] += number
-            total.fates[ProposalFate.REJECTED] += counts.rejected_total
-            total.fates[ProposalFate.FORMAT_ERROR] += counts.format_error_total
+            total.fates.update(
+                {
+                    ProposalFate.VALID: counts.valid,
+                    ProposalFate.DUPLICATE: counts.duplicate,
+                    ProposalFate.REJECTED: counts.rejected_total,
+                    ProposalFate.FORMAT_ERROR: counts.format_error_total,
+                }
+            )
             total.rules.update(counts.rejected)
             total.format_reasons.update(counts.format_errors)
             total.truncated += counts.truncated

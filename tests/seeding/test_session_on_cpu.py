@@ -131,3 +131,26 @@ def test_a_random_model_stops_at_max_rounds_with_every_response_accounted_for(
 def test_invalid_settings_are_refused_naming_the_setting(tmp_path, changes, message):
     with pytest.raises(ValueError, match=message):
         _settings(tmp_path / "s.jsonl", **changes)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_run_keeps_what_it_wrote_and_a_rerun_continues(
+    tmp_path, valid_model_dir, generator_for, executor
+):
+    out = tmp_path / "seeds.jsonl"
+
+    def interrupt_after_the_first_seed(progress) -> None:
+        if progress.seeds:
+            raise _Interrupted
+
+    settings = _settings(out, count=2, task_types=("code_o", "code_i"))
+    with pytest.raises(_Interrupted):
+        run_seeding(
+            generator_for(valid_model_dir), settings, executor, progress=interrupt_after_the_first_seed
+        )
+    assert read_seed_file(out).tasks == (DOUBLE,)
+    again = run_seeding(generator_for(valid_model_dir), _settings(out, count=1), executor)
+    assert again.stop_reason is StopReason.ALREADY_COMPLETE
