@@ -97,8 +97,8 @@ def convert(
 
     if task not in CRUXEVAL_TASKS:
         raise ValueError(f"task must be one of {sorted(CRUXEVAL_TASKS)}, got {task!r}")
-    if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f"test_fraction must lie in [0, 1), got {test_fraction}")
+    if not 0.0 <= test_fraction <= 1.0:  # 1.0: the whole file is an evaluation set
+        raise ValueError(f"test_fraction must lie in [0, 1], got {test_fraction}")
     problems = read_problems(source)
     order = list(range(len(problems)))
     random.Random(seed).shuffle(order)
@@ -127,7 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--task", choices=sorted(CRUXEVAL_TASKS), required=True, help="what the model predicts"
     )
-    parser.add_argument("--test-fraction", type=float, default=0.2, help="share of problems in test.parquet")
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        help="share of problems in test.parquet (1: all, for validation)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split")
     args = parser.parse_args(argv)
     try:

@@ -121,3 +121,17 @@ def test_malformed_input_lines_are_reported_with_their_line(
     assert main([str(source), str(tmp_path / "out"), "--task", "input"]) == 1
     err = capsys.readouterr().err
     assert message in err and "bad.jsonl:1" in err
+
+
+def test_whole_file_as_test_set_writes_only_test_parquet(problems: Path, tmp_path: Path) -> None:
+    written = convert(problems, tmp_path, "input", test_fraction=1.0)
+    assert set(written) == {"test"} and not (tmp_path / "train.parquet").exists()
+    assert len(pd.read_parquet(written["test"])) == 200
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5])
+def test_test_fraction_outside_zero_to_one_is_rejected(
+    problems: Path, tmp_path: Path, fraction: float
+) -> None:
+    with pytest.raises(ValueError, match=r"test_fraction must lie in \[0, 1\]"):
+        convert(problems, tmp_path, "output", test_fraction=fraction)
