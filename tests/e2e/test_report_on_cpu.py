@@ -71,13 +71,15 @@ def _sqlite(run_dir: Path, sql: str) -> list[tuple]:
 @pytest.mark.parametrize(
     ("slug", "pattern"),
     [
-        ("reward_per_group", r"^azr/reward/(?P<name>[^/]+:[^/]+)/mean$"),
-        ("valid_rate", r"^azr/valid_rate/(?P<name>[^/]+)$"),
-        ("solver_acc", r"^azr/solver_acc/(?P<name>[^/]+)$"),
-        ("buffer_size", r"^azr/buffer/(?P<name>[^/]+)/size$"),
-        ("azr_time", r"^azr/time/(?P<name>[^/]+_s)$"),
+        pytest.param(slug, pattern, id=slug)
+        for slug, pattern in [
+            ("reward_per_group", r"^azr/reward/(?P<name>[^/]+:[^/]+)/mean$"),
+            ("valid_rate", r"^azr/valid_rate/(?P<name>[^/]+)$"),
+            ("solver_acc", r"^azr/solver_acc/(?P<name>[^/]+)$"),
+            ("buffer_size", r"^azr/buffer/(?P<name>[^/]+)/size$"),
+            ("azr_time", r"^azr/time/(?P<name>[^/]+_s)$"),
+        ]
     ],
-    ids=lambda value: value if not value.startswith("^") else "",
 )
 def test_training_curves_plot_the_logged_values_of_all_three_steps(report, logged, slug, pattern):
     assert sorted(logged) == [1, 2, 3]
