@@ -11,6 +11,8 @@
 #   MODEL_PATH        model: a hub id or a local directory [the recipe's model]
 #   RUN_DIR           checkpoints, self-play buffer and metrics.jsonl [./runs/<experiment>]
 #   SEED_FILES        comma-separated seed task files for a new buffer (reference jsonl) [none]
+#   VAL_FILES         comma-separated validation parquet files (CRUXEval converted by
+#                     reward_fns.cruxeval_to_parquet), scored every TEST_FREQ [10] steps [none]
 #   NNODES            nodes [1]; GPUS_PER_NODE: GPUs per node [the recipe's]
 #   SAMPLES_PER_SLOT  samples per (task type, role) slot: the batch is 6 times this [64]
 #   TOTAL_STEPS [500]  SAVE_FREQ [50]  PROJECT [azr]  EXPERIMENT [the recipe's name]
@@ -33,6 +35,17 @@ azr_abspath() {
         "~"*) printf '%s\n' "${HOME}${1#\~}" ;;
         *) printf '%s\n' "${PWD}/${1#./}" ;;
     esac
+}
+
+# Prints a comma-separated list of paths with every path made absolute.
+azr_abspaths() {
+    local -a paths
+    local path joined=""
+    IFS=, read -r -a paths <<<"$1"
+    for path in "${paths[@]}"; do
+        joined+="${joined:+,}$(azr_abspath "${path}")"
+    done
+    printf '%s\n' "${joined}"
 }
 
 # The paper's hyperparameters and the plugin's components, as Hydra overrides (into AZR_OVERRIDES).
@@ -111,13 +124,11 @@ azr_run_overrides() {
         trainer.logger="${LOGGER:-[console,file]}"
     )
     if [[ -n "${SEED_FILES:-}" ]]; then
-        local -a files
-        local file joined=""
-        IFS=, read -r -a files <<<"${SEED_FILES}"
-        for file in "${files[@]}"; do
-            joined+="${joined:+,}$(azr_abspath "${file}")"
-        done
-        AZR_OVERRIDES+=("azr.seed_files=[${joined}]")
+        AZR_OVERRIDES+=("azr.seed_files=[$(azr_abspaths "${SEED_FILES}")]")
+    fi
+    if [[ -n "${VAL_FILES:-}" ]]; then
+        # In-distribution checks during training, as the paper tracks CRUXEval-I/O.
+        AZR_OVERRIDES+=("data.val_files=[$(azr_abspaths "${VAL_FILES}")]" trainer.test_freq="${TEST_FREQ:-10}")
     fi
 }
 

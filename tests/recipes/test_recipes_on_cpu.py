@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,28 +91,20 @@ def _command(recipe: str) -> tuple[str, ...]:
     return tuple(checker.recipe_command(RECIPES / recipe, env=_clean_env()))
 
 
+# Variables the recipes read (recipes/azr/common.sh, ray_cluster.sh, cpu-quickstart.sh).
+RECIPE_VARIABLES = frozenset(
+    {
+        *("MODEL_PATH", "RUN_DIR", "SEED_FILES", "VAL_FILES", "TEST_FREQ", "NNODES", "GPUS_PER_NODE"),
+        *("SAMPLES_PER_SLOT", "TOTAL_STEPS", "SAVE_FREQ", "PROJECT", "EXPERIMENT", "PROMPT_STYLE"),
+        *("MAX_TOKENS_PER_GPU", "LOGGER", "AZR_RAY_JOB_ADDRESS", "RAY_JOB_ARGS", "PYTHON", "AZR_VERL"),
+        *("RAY_PORT", "DASHBOARD_PORT", "RAY_START_ARGS", "AZR_DRY_RUN"),
+    }
+)
+
+
 def _clean_env(**extra: str) -> dict[str, str]:
     """The environment without any recipe variable a developer may have set."""
-    names = [
-        "MODEL_PATH",
-        "RUN_DIR",
-        "SEED_FILES",
-        "NNODES",
-        "GPUS_PER_NODE",
-        "SAMPLES_PER_SLOT",
-        "TOTAL_STEPS",
-        "SAVE_FREQ",
-        "PROJECT",
-        "EXPERIMENT",
-        "PROMPT_STYLE",
-        "MAX_TOKENS_PER_GPU",
-        "LOGGER",
-        "AZR_RAY_JOB_ADDRESS",
-        "RAY_JOB_ARGS",
-        "PYTHON",
-        "AZR_VERL",
-    ]
-    env = {k: v for k, v in os.environ.items() if k not in names}
+    env = {k: v for k, v in os.environ.items() if k not in RECIPE_VARIABLES}
     env.update(extra)
     return env
 
@@ -143,6 +136,12 @@ def test_the_recipes_cover_the_paper_models_lora_multinode_and_the_cpu_quickstar
     assert QUICKSTART_RECIPES
     for name in NOT_RECIPES:  # the exclusions do not outlive their files
         assert (RECIPES / name).is_file(), name
+
+
+def test_every_variable_the_recipes_read_is_cleared_for_these_tests():
+    text = "".join(p.read_text() for p in RECIPES.rglob("*.sh"))
+    read = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)[:}]", text)) - {"HOME", "PWD"}
+    assert "MODEL_PATH" in read and read <= RECIPE_VARIABLES
 
 
 @pytest.mark.parametrize("recipe", ALL_RECIPES)
@@ -223,7 +222,16 @@ def test_environment_and_arguments_set_model_run_dir_seeds_nodes_and_any_key(rec
     heads = checker.KNOWN_ATTENTION_HEADS[str(shipped.actor_rollout_ref.model.path)]
     _fake_model(tmp_path / "model", heads)
     monkeypatch.chdir(tmp_path)
-    env = _clean_env(MODEL_PATH="model", RUN_DIR="out/run", SEED_FILES="s/a.jsonl,s/b.jsonl", NNODES="3")
+    for name in ("o", "i"):
+        (tmp_path / "crux" / name).mkdir(parents=True)
+        (tmp_path / "crux" / name / "test.parquet").touch()
+    env = _clean_env(
+        MODEL_PATH="model",
+        RUN_DIR="out/run",
+        SEED_FILES="s/a.jsonl,s/b.jsonl",
+        VAL_FILES="crux/o/test.parquet,crux/i/test.parquet",
+        NNODES="3",
+    )
     args = ["trainer.total_training_steps=7", "actor_rollout_ref.actor.optim.lr=3e-6"]
     logger_path = os.environ.get("VERL_FILE_LOGGER_PATH")
     config, layout = checker.check_recipe(RECIPES / recipe, args, env=env)
@@ -232,6 +240,8 @@ def test_environment_and_arguments_set_model_run_dir_seeds_nodes_and_any_key(rec
     assert config.trainer.default_local_dir == str(run_dir)
     assert config.azr.run_dir == str(run_dir)
     assert list(config.azr.seed_files) == [str(tmp_path / "s" / "a.jsonl"), str(tmp_path / "s" / "b.jsonl")]
+    assert list(config.data.val_files) == [str(tmp_path / "crux" / n / "test.parquet") for n in ("o", "i")]
+    assert config.trainer.test_freq == 10
     # The file logger is on and its path left to azr_verl.main (metrics.N.jsonl after a restart).
     assert "file" in config.trainer.logger
     assert "VERL_FILE_LOGGER_PATH" not in (config.ray_kwargs.ray_init.runtime_env.get("env_vars") or {})
@@ -317,6 +327,7 @@ def _broken_variant(tmp_path: Path, base: str, overrides: list[str], env: dict[s
         ("azr/qwen2.5-coder-7b.sh", ["+azr.num_solver_attemps=4"], {}, "do not have: azr.num_solver_attemps"),
         ("azr/qwen2.5-coder-7b.sh", ["azr.task_types=[code_o,code_x]"], {}, "unknown task type 'code_x'"),
         ("azr/qwen2.5-coder-7b.sh", [], {"MODEL_PATH": "/no/such/model"}, "does not exist"),
+        ("azr/qwen2.5-coder-7b.sh", [], {"VAL_FILES": "/no/such/test.parquet"}, "do not exist"),
         (
             "azr/qwen2.5-coder-7b.sh",
             [],
