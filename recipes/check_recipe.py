@@ -43,7 +43,6 @@ __all__ = [
     "RecipeError",
     "RecipeLayout",
     "check_config",
-    "check_overrides",
     "check_recipe",
     "compose_config",
     "main",
@@ -215,7 +214,7 @@ def _under(key: str, prefixes: frozenset[str]) -> bool:
     return any(key == p or key.startswith(f"{p}.") for p in prefixes)
 
 
-def check_schema(config: Any) -> None:
+def _check_schema(config: Any) -> None:
     """Every key of `config` is veRL's, the AZR config's own, or under a free-form node.
 
     Raises:
@@ -253,7 +252,7 @@ def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLay
 
     from azr_verl.main import prepare_config
 
-    check_schema(config)
+    _check_schema(config)
     try:
         # `???` values stay: veRL leaves some unset in parts a run does not use (reward model rollout).
         OmegaConf.to_container(config, resolve=True)
@@ -276,13 +275,16 @@ def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLay
 def _no_side_effects() -> Iterator[None]:
     """prepare_config without its run-time effects: it would create RUN_DIR and export the metrics
     file's path into this process's environment (it skips both when the path is already set)."""
-    saved = dict(os.environ)
-    os.environ["VERL_FILE_LOGGER_PATH"] = os.devnull
+    name = "VERL_FILE_LOGGER_PATH"
+    saved = os.environ.get(name)
+    os.environ[name] = os.devnull
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 def _verl_validate(config: Any) -> tuple[bool, bool]:
@@ -428,11 +430,6 @@ def _check_lora(config: Any) -> None:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise RecipeError(message)
-
-
-def check_overrides(overrides: Sequence[str], heads: tuple[int, int] | None = None) -> RecipeLayout:
-    """Compose `overrides` and run every check (see `check_config`)."""
-    return check_config(compose_config(overrides), heads)
 
 
 def check_recipe(
