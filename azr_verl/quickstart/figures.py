@@ -15,7 +15,7 @@ from pathlib import Path
 
 from azr_verl.buffer.records import StoredTask
 from azr_verl.quickstart.metrics_log import StepMetrics
-from azr_verl.tasks import TaskKind
+from azr_verl.tasks.task import paper_order
 
 __all__ = [
     "BufferFigures",
@@ -79,12 +79,6 @@ class BufferFigures:
         return sum(n for k, s, n in self.counts if k == task_type and (source is None or s == source))
 
 
-def _type_order(task_type: str) -> tuple[int, str]:
-    """Deduction, abduction, induction, errors (the paper's order), then other registered types."""
-    known = [k.value for k in TaskKind]
-    return (known.index(task_type) if task_type in known else len(known), task_type)
-
-
 def task_types_of(rows: Sequence[StepMetrics]) -> tuple[str, ...]:
     """The task types that had samples in any of `rows`, in the paper's order."""
     found = set()
@@ -93,7 +87,7 @@ def task_types_of(rows: Sequence[StepMetrics]) -> tuple[str, ...]:
             match = _REWARD_KEY.match(key)
             if match:
                 found.add(match["type"])
-    return tuple(sorted(found, key=_type_order))
+    return tuple(sorted(found, key=paper_order))
 
 
 def _weighted(pairs: Sequence[tuple[float | None, float | None]]) -> tuple[int, float]:
@@ -135,7 +129,7 @@ def step_figures(row: StepMetrics) -> StepFigures:
         match = re.match(r"^azr/buffer/([^/]+)/size$", key)
         if match and isinstance(value, (int, float)):
             sizes.append((match[1], int(value)))
-    sizes.sort(key=lambda item: _type_order(item[0]))
+    sizes.sort(key=lambda item: paper_order(item[0]))
     return StepFigures(row.step, types, tuple(sizes), row.get("timing_s/step", math.nan) or math.nan)
 
 

@@ -140,4 +140,5 @@ def render_summary(
     lines.append(f"metrics jsonl  {paths.metrics}")
     lines.append(f"buffer         {buffer.path if buffer else paths.run_dir / 'buffer.sqlite'}")
     lines.append(f"checkpoint     {paths.checkpoint if paths.checkpoint else 'none written'}")
+    lines.append(f"plots          azr-verl report {paths.run_dir}")
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from azr_verl.buffer.records import StoredTask
 from azr_verl.report.constructs import Construct, ProgramSyntax, analyze_program
 from azr_verl.report.figure import FigureData, FigureKind, Section, Series
 from azr_verl.report.run_data import RunData, StepCount
-from azr_verl.report.series import type_order
+from azr_verl.tasks.task import paper_order
 
 __all__ = [
     "MAX_LENGTH_BARS",
@@ -52,7 +52,7 @@ def solve_rate_bin(successes: int, attempts: int) -> str:
 
 
 def _kinds(tasks: Sequence[StoredTask]) -> list[str]:
-    return sorted({t.kind.value for t in tasks}, key=type_order)
+    return sorted({t.kind.value for t in tasks}, key=paper_order)
 
 
 def _counted(
@@ -73,7 +73,7 @@ def _counted(
 
 
 def _tasks_added(counts: Sequence[StepCount]) -> FigureData | None:
-    kinds = sorted({c.kind for c in counts}, key=type_order)
+    kinds = sorted({c.kind for c in counts}, key=paper_order)
     series = tuple(
         Series(
             kind,

@@ -12,19 +12,9 @@ from collections.abc import Callable, Sequence
 
 from azr_verl.quickstart.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, FigureKind, Series
-from azr_verl.tasks import TaskKind
+from azr_verl.tasks.task import paper_order
 
-__all__ = ["metric_series", "names_in", "per_name_figure", "step_figure", "type_order"]
-
-_KNOWN_TYPES = [k.value for k in TaskKind]
-
-
-def type_order(name: str) -> tuple[int, str]:
-    """Deduction, abduction, induction, errors (the paper's order), then other names; "code_o:solve"
-    sorts by its task type, then role."""
-    task_type = name.split(":", 1)[0]
-    rank = _KNOWN_TYPES.index(task_type) if task_type in _KNOWN_TYPES else len(_KNOWN_TYPES)
-    return rank, name
+__all__ = ["metric_series", "names_in", "per_name_figure", "step_figure"]
 
 
 def names_in(steps: Sequence[StepMetrics], pattern: re.Pattern[str]) -> list[str]:
@@ -35,7 +25,7 @@ def names_in(steps: Sequence[StepMetrics], pattern: re.Pattern[str]) -> list[str
             match = pattern.match(key)
             if match:
                 found.add(match["name"])
-    return sorted(found, key=type_order)
+    return sorted(found, key=paper_order)
 
 
 def metric_series(steps: Sequence[StepMetrics], key: str, label: str) -> Series | None:
@@ -54,7 +44,7 @@ def per_name_figure(
     pattern: str,
     key_of: Callable[[str], str],
     figure: FigureData,
-    order: Callable[[str], object] = type_order,
+    order: Callable[[str], object] = paper_order,
 ) -> FigureData | None:
     """`figure` with one series per name matched by `pattern` (a regex with a `name` group).
 

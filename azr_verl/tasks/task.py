@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Role", "Source", "Task", "TaskKind", "group_label"]
+__all__ = ["Role", "Source", "Task", "TaskKind", "group_label", "paper_order"]
 
 
 class TaskKind(str, enum.Enum):
@@ -15,6 +15,14 @@ class TaskKind(str, enum.Enum):
     ABDUCTION = "code_i"  # program + output -> find an input
     INDUCTION = "code_f"  # message + input/output pairs -> write the program
     ERROR = "code_e"  # program + input -> predict the exception type (off by default)
+
+
+def paper_order(name: str) -> tuple[int, str]:
+    """Sort key for task-type names in tables and plots: deduction, abduction, induction, errors (the
+    paper's order), then other registered types; "code_o:solve" sorts by its task type, then role."""
+    known = [kind.value for kind in TaskKind]
+    task_type = name.split(":", 1)[0]
+    return (known.index(task_type) if task_type in known else len(known), name)
 
 
 class Role(str, enum.Enum):

@@ -56,6 +56,7 @@ def test_summary_lists_types_examples_with_solve_stats_and_every_path(finished_r
     for path in (finished_run, finished_run / "verl.log", finished_run / "metrics.jsonl"):
         assert str(path) in text
     assert f"checkpoint     {finished_run / 'global_step_2'}" in text
+    assert f"plots          azr-verl report {finished_run}" in text
     assert "No response was in the answer format" not in text
 
 
