@@ -9,8 +9,9 @@
 # [runs/quickstart], TOTAL_STEPS [3], AZR_VERL (the azr-verl command) [azr-verl], AZR_DRY_RUN=1 prints
 # the command. The Hydra command the quickstart runs is azr_verl.cpu.selfplay.selfplay_command.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-AZR_RAY_JOB_ADDRESS=""  # a laptop run, never a Ray job
+export AZR_RAY_JOB_ADDRESS=""  # a laptop run, never a Ray job
 azr_exec "${AZR_VERL:-azr-verl}" quickstart --model "${MODEL_PATH:-smollm2}" \
     --run-dir "$(azr_abspath "${RUN_DIR:-runs/quickstart}")" --steps "${TOTAL_STEPS:-3}" "$@"

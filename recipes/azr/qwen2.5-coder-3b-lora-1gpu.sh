@@ -12,6 +12,7 @@
 # - lr 1e-5: LoRA wants a learning rate about ten times that of full fine-tuning (veRL's LoRA guide;
 #   "LoRA Without Regret", Schulman et al. 2025). Override with actor_rollout_ref.actor.optim.lr=...
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 MODEL_PATH="${MODEL_PATH:-Qwen/Qwen2.5-Coder-3B}"

@@ -3,6 +3,7 @@
 #
 #   recipes/azr/qwen2.5-coder-3b.sh [Hydra overrides...]     (environment: recipes/azr/common.sh)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 MODEL_PATH="${MODEL_PATH:-Qwen/Qwen2.5-Coder-3B}"

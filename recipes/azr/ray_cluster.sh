@@ -9,16 +9,17 @@
 # Environment: RAY_PORT [6379], DASHBOARD_PORT [8265], RAY_START_ARGS (extra `ray start` arguments,
 # e.g. --num-gpus=8), AZR_DRY_RUN=1 prints the command instead of running it.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-    sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+    echo "usage: ${BASH_SOURCE[0]} head | worker HEAD_IP | status | stop" >&2
     exit 2
 }
 
 read -r -a extra <<<"${RAY_START_ARGS:-}"
 port="${RAY_PORT:-6379}"
-AZR_RAY_JOB_ADDRESS=""  # cluster management is never submitted as a job
+export AZR_RAY_JOB_ADDRESS=""  # cluster management is never a Ray job
 case "${1:-}" in
     head)
         azr_exec ray start --head --port="${port}" --dashboard-host=0.0.0.0 \
