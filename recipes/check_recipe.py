@@ -16,7 +16,8 @@ get, and then checked in the order a run would fail:
 5. the sizes veRL's workers need at run time: data-parallel ranks and PPO mini-batches that divide
    the batch (veRL pads a batch that does not), micro-batch token budgets that hold the longest
    sequence, rollout tensor parallelism that divides the GPUs, sequence and tensor parallel sizes that
-   divide the model's attention heads, and the rollout settings LoRA needs.
+   divide the model's attention heads, a context window that holds prompt and response, and the
+   rollout settings LoRA needs.
 
 A recipe that fails prints the reason and exits 1.
 """
@@ -28,18 +29,29 @@ import contextlib
 import copy
 import functools
 import io
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from recipe_sizes import (
+    KNOWN_MODELS,
+    ModelShape,
+    RecipeError,
+    RecipeLayout,
+    check_lora,
+    check_model,
+    check_token_budgets,
+    layout_of,
+    lora_rank,
+    model_shape,
+)
+
 __all__ = [
-    "KNOWN_ATTENTION_HEADS",
+    "KNOWN_MODELS",
+    "ModelShape",
     "RecipeError",
     "RecipeLayout",
     "check_config",
@@ -50,57 +62,12 @@ __all__ = [
     "recipe_command",
 ]
 
-# (attention heads, KV heads) of the recipes' hub models, from their config.json; a local model
-# directory is read instead. Ulysses and vLLM tensor parallelism split the heads.
-KNOWN_ATTENTION_HEADS: dict[str, tuple[int, int]] = {
-    "Qwen/Qwen2.5-Coder-3B": (16, 2),
-    "Qwen/Qwen2.5-Coder-7B": (28, 4),
-    "Qwen/Qwen2.5-Coder-14B": (40, 8),
-    "Qwen/Qwen2.5-7B": (28, 4),
-    "Qwen/Qwen2.5-14B": (40, 8),
-    "meta-llama/Llama-3.1-8B": (32, 8),
-}
 
 # Keyword arguments veRL passes on without a schema: ray.init's, and each rollout engine's (the CPU
 # backend's `hf` engine has its own).
 _PASS_THROUGH = ("ray_kwargs.ray_init", "actor_rollout_ref.rollout.engine_kwargs")
-# The largest LoRA rank vLLM serves (veRL's fallback list of vLLM's MaxLoRARanks).
-_VLLM_MAX_LORA_RANK = 512
 # The quickstart prepares its model at run time; the check composes with this stand-in hub id.
 _QUICKSTART_MODEL = "azr-verl/quickstart-model"
-
-
-class RecipeError(ValueError):
-    """The recipe would fail: the message names the key and the rule."""
-
-
-@dataclass(frozen=True)
-class RecipeLayout:
-    """How a checked recipe spreads one training step over the GPUs.
-
-    Attributes:
-        world_size: GPUs (nodes x GPUs per node).
-        sequence_parallel: Ulysses sequence-parallel size of the actor.
-        data_parallel: actor data-parallel ranks (world_size / sequence_parallel).
-        rollout_tensor_parallel: GPUs per vLLM replica.
-        rollout_replicas: inference replicas.
-        samples_per_step: trajectories trained on per step (batch x rollout n).
-        updates_per_step: optimizer steps per training step (PPO mini-batches x epochs).
-        slot_samples: samples per (task type, role) slot per step (exact share of the batch).
-        uses_critic: whether veRL builds a critic.
-        uses_reference_policy: whether veRL builds a reference model (KL).
-    """
-
-    world_size: int
-    sequence_parallel: int
-    data_parallel: int
-    rollout_tensor_parallel: int
-    rollout_replicas: int
-    samples_per_step: int
-    updates_per_step: int
-    slot_samples: Mapping[str, Fraction]
-    uses_critic: bool
-    uses_reference_policy: bool
 
 
 def recipe_command(script: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> list[str]:
@@ -233,13 +200,13 @@ def _check_schema(config: Any) -> None:
         raise RecipeError(f"keys that veRL 0.9.1 and the AZR config do not have: {', '.join(unknown)}")
 
 
-def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLayout:
+def check_config(config: Any, model: ModelShape | None = None) -> RecipeLayout:
     """Run every check on a composed config (modified in place, as `python -m azr_verl.main` does).
 
     Args:
         config: the composed config (see `compose_config`).
-        heads: (attention heads, KV heads) of the model; None reads them from a local model directory
-            or KNOWN_ATTENTION_HEADS, and skips the head checks for a model in neither.
+        model: the model's shape; None reads a local model directory's config.json or KNOWN_MODELS,
+            and skips the model checks for a model in neither.
 
     Returns:
         How the recipe spreads a step over the GPUs.
@@ -264,10 +231,10 @@ def check_config(config: Any, heads: tuple[int, int] | None = None) -> RecipeLay
     except ValueError as exc:
         raise RecipeError(f"azr-verl: {exc}") from None
     uses_reference, uses_critic = _verl_validate(config)
-    layout = _layout(config, settings, uses_reference, uses_critic)
-    _check_token_budgets(config, layout.sequence_parallel)
-    _check_heads(config, layout, heads if heads is not None else _model_heads(config))
-    _check_lora(config)
+    layout = layout_of(config, settings, uses_reference, uses_critic)
+    check_token_budgets(config, layout.sequence_parallel)
+    check_model(config, layout, model if model is not None else model_shape(config))
+    check_lora(config)
     return layout
 
 
@@ -301,7 +268,7 @@ def _verl_validate(config: Any) -> tuple[bool, bool]:
         warnings.simplefilter("ignore")
         uses_critic = bool(need_critic(config))
     checked = config
-    if _lora_rank(config) > 0 and importlib.util.find_spec("vllm") is None:
+    if lora_rank(config) > 0 and importlib.util.find_spec("vllm") is None:
         # veRL's LoRA-rank check imports vLLM; without it the rank is checked in _check_lora.
         checked = copy.deepcopy(config)
         checked.actor_rollout_ref.model.lora_rank = 0
@@ -313,123 +280,6 @@ def _verl_validate(config: Any) -> tuple[bool, bool]:
     except (AssertionError, ValueError, TypeError, NotImplementedError, OmegaConfBaseException) as exc:
         raise RecipeError(f"veRL rejects the config: {exc}") from None
     return uses_reference, uses_critic
-
-
-def _layout(config: Any, settings: Any, uses_reference: bool, uses_critic: bool) -> RecipeLayout:
-    """The GPU layout, checking that every batch divides evenly over it."""
-    trainer, actor, rollout = config.trainer, config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
-    world = int(trainer.n_gpus_per_node) * int(trainer.nnodes)
-    sp = int(actor.get("ulysses_sequence_parallel_size") or 1)
-    sp = max(sp, int(actor.fsdp_config.get("ulysses_sequence_parallel_size") or 1))
-    _require(world % sp == 0, f"{world} GPUs do not split into Ulysses groups of {sp}")
-    dp = world // sp
-    samples = int(config.data.train_batch_size) * int(rollout.n)
-    mini = int(actor.ppo_mini_batch_size) * int(rollout.n)
-    _require(
-        samples % mini == 0,
-        f"data.train_batch_size x rollout.n = {samples} is not a multiple of ppo_mini_batch_size x "
-        f"rollout.n = {mini}: veRL pads the batch with empty samples",
-    )
-    _require(
-        mini % dp == 0,
-        f"a PPO mini-batch of {mini} samples does not split over {dp} data-parallel ranks "
-        f"({world} GPUs / sequence parallel {sp}): veRL pads the batch with empty samples",
-    )
-    if not actor.use_dynamic_bsz:
-        micro = int(actor.ppo_micro_batch_size_per_gpu or 0)
-        _require(
-            micro > 0 and (mini // dp) % micro == 0,
-            f"actor.ppo_micro_batch_size_per_gpu={micro} does not divide the {mini // dp} samples of a "
-            "mini-batch per data-parallel rank",
-        )
-    tp = int(rollout.tensor_model_parallel_size) * int(rollout.data_parallel_size)
-    tp *= int(rollout.pipeline_model_parallel_size)
-    _require(world % tp == 0, f"{world} GPUs do not split into rollout replicas of {tp} GPUs")
-    slots = {s: Fraction(samples) * Fraction(settings.slot_weight(s)) for s in settings.slots}
-    total = sum(slots.values())
-    return RecipeLayout(
-        world_size=world,
-        sequence_parallel=sp,
-        data_parallel=dp,
-        rollout_tensor_parallel=tp,
-        rollout_replicas=world // tp,
-        samples_per_step=samples,
-        updates_per_step=(samples // mini) * int(actor.ppo_epochs),
-        slot_samples={s: v * samples / total for s, v in slots.items()},
-        uses_critic=uses_critic,
-        uses_reference_policy=uses_reference,
-    )
-
-
-def _check_token_budgets(config: Any, sp: int) -> None:
-    """With dynamic batch sizes, one micro-batch (per Ulysses group) must hold the longest sequence."""
-    actor, rollout = config.actor_rollout_ref.actor, config.actor_rollout_ref.rollout
-    if not actor.use_dynamic_bsz:
-        return
-    longest = int(config.data.max_prompt_length) + int(config.data.max_response_length)
-    for key, budget in (
-        ("actor.ppo_max_token_len_per_gpu", actor.ppo_max_token_len_per_gpu),
-        ("rollout.log_prob_max_token_len_per_gpu", rollout.log_prob_max_token_len_per_gpu),
-    ):
-        _require(
-            int(budget) * sp >= longest,
-            f"actor_rollout_ref.{key}={budget} x sequence parallel {sp} cannot hold one sequence of "
-            f"{longest} tokens (max_prompt_length + max_response_length)",
-        )
-
-
-def _model_heads(config: Any) -> tuple[int, int] | None:
-    path = str(config.actor_rollout_ref.model.path)
-    config_file = Path(path).expanduser() / "config.json"
-    if config_file.is_file():
-        model = json.loads(config_file.read_text())
-        text = model.get("text_config", model)
-        heads = int(text["num_attention_heads"])
-        return heads, int(text.get("num_key_value_heads", heads))
-    return KNOWN_ATTENTION_HEADS.get(path)
-
-
-def _check_heads(config: Any, layout: RecipeLayout, heads: tuple[int, int] | None) -> None:
-    """Ulysses (veRL's monkey patch) and vLLM tensor parallelism both split the attention heads."""
-    if heads is None:
-        return
-    attention, kv = heads
-    for what, size in (
-        ("actor Ulysses sequence parallel size", layout.sequence_parallel),
-        ("rollout tensor parallel size", int(config.actor_rollout_ref.rollout.tensor_model_parallel_size)),
-    ):
-        _require(
-            attention % size == 0 and (kv % size == 0 or size % kv == 0),
-            f"the {what} {size} does not divide the model's {attention} attention heads and {kv} KV heads",
-        )
-
-
-def _lora_rank(config: Any) -> int:
-    model = config.actor_rollout_ref.model
-    rank = int(model.get("lora", {}).get("rank", 0) or 0)
-    return rank if rank > 0 else int(model.get("lora_rank", 0) or 0)
-
-
-def _check_lora(config: Any) -> None:
-    """LoRA on vLLM: the base weights load from the checkpoint, only adapters are synchronized."""
-    rollout = config.actor_rollout_ref.rollout
-    rank = _lora_rank(config)
-    if rank <= 0:
-        return
-    _require(
-        rollout.load_format != "dummy",
-        "LoRA needs actor_rollout_ref.rollout.load_format=safetensors: with dummy weights vLLM never "
-        "receives the base model, only the adapters",
-    )
-    if rollout.name == "vllm":
-        _require(
-            rank <= _VLLM_MAX_LORA_RANK, f"vLLM serves LoRA ranks up to {_VLLM_MAX_LORA_RANK}, not {rank}"
-        )
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise RecipeError(message)
 
 
 def check_recipe(

@@ -9,7 +9,7 @@ without editing this file.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -28,15 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RECIPES = REPO_ROOT / "recipes"
 
 
-def _load_checker():
-    spec = importlib.util.spec_from_file_location("check_recipe", RECIPES / "check_recipe.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_recipe"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-checker = _load_checker()
+# recipes/check_recipe.py is a script beside the recipes (it imports recipe_sizes.py from there).
+sys.path.insert(0, str(RECIPES))
+checker = importlib.import_module("check_recipe")
 
 # The paper's reference run (arXiv 2505.03335; ../shared/notes/azr-reference.md), written once.
 SAMPLES_PER_SLOT = 64
@@ -210,9 +204,14 @@ def test_paper_recipes_carry_the_reference_hyperparameters(recipe):
     assert layout.updates_per_step == 1
 
 
-def _fake_model(directory: Path, heads: tuple[int, int]) -> Path:
+def _fake_model(directory: Path, shape) -> Path:
+    """A model directory with the config.json fields the checker reads (nothing loads weights)."""
     directory.mkdir(parents=True)
-    config = {"num_attention_heads": heads[0], "num_key_value_heads": heads[1]}
+    config = {
+        "num_attention_heads": shape.attention_heads,
+        "num_key_value_heads": shape.kv_heads,
+        "max_position_embeddings": shape.max_positions,
+    }
     (directory / "config.json").write_text(json.dumps(config))
     return directory
 
@@ -220,8 +219,7 @@ def _fake_model(directory: Path, heads: tuple[int, int]) -> Path:
 @pytest.mark.parametrize("recipe", PAPER_RECIPES)
 def test_environment_and_arguments_set_model_run_dir_seeds_nodes_and_any_key(recipe, tmp_path, monkeypatch):
     shipped = _checked(recipe)[0]
-    heads = checker.KNOWN_ATTENTION_HEADS[str(shipped.actor_rollout_ref.model.path)]
-    _fake_model(tmp_path / "model", heads)
+    _fake_model(tmp_path / "model", checker.KNOWN_MODELS[str(shipped.actor_rollout_ref.model.path)])
     monkeypatch.chdir(tmp_path)
     for name in ("o", "i"):
         (tmp_path / "crux" / name).mkdir(parents=True)
@@ -424,3 +422,10 @@ def test_the_checker_command_line_says_ok_or_names_the_failure(tmp_path, capsys)
         checker.main([str(RECIPES / "azr/qwen2.5-coder-3b.sh"), "actor_rollout_ref.actor.optim.lrr=1"]) == 1
     )
     assert "does not compose" in capsys.readouterr().err
+
+
+def test_a_model_whose_context_is_shorter_than_prompt_plus_response_is_rejected(tmp_path):
+    model = _fake_model(tmp_path / "short", checker.ModelShape(16, 2, 8192))
+    script = _broken_variant(tmp_path, "azr/qwen2.5-coder-3b.sh", [], {"MODEL_PATH": str(model)})
+    with pytest.raises(checker.RecipeError, match=r"14240 tokens .* exceeds the model's 8192 positions"):
+        checker.check_recipe(script, env=_clean_env())
