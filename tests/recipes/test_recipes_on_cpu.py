@@ -29,7 +29,7 @@ RECIPES = REPO_ROOT / "recipes"
 
 
 # recipes/check_recipe.py is a script beside the recipes (it imports recipe_sizes.py from there).
-sys.path.insert(0, str(RECIPES))
+sys.path.append(str(RECIPES))
 checker = importlib.import_module("check_recipe")
 
 # The paper's reference run (arXiv 2505.03335; ../shared/notes/azr-reference.md), written once.
