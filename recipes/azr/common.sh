@@ -74,6 +74,7 @@ azr_reference_overrides() {
         actor_rollout_ref.actor.optim.lr=1e-6
         actor_rollout_ref.actor.optim.lr_scheduler_type=constant
         actor_rollout_ref.actor.optim.lr_warmup_steps=0
+        actor_rollout_ref.actor.optim.lr_warmup_steps_ratio=0.0
         actor_rollout_ref.actor.optim.clip_grad=1.0
         actor_rollout_ref.actor.clip_ratio=0.2
         actor_rollout_ref.actor.clip_ratio_low=0.2

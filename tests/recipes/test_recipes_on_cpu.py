@@ -168,7 +168,7 @@ def _expected_values(recipe: str, model: str) -> dict[str, object]:
         "data.max_response_length": RESPONSE_TOKENS,
         "actor_rollout_ref.actor.optim.lr": LR,
         "actor_rollout_ref.actor.optim.lr_scheduler_type": "constant",
-        "actor_rollout_ref.actor.optim.lr_warmup_steps": 0,
+        "lr_warmup_steps_effective": 0,  # veRL: lr_warmup_steps if > 0, else ratio x total steps
         "actor_rollout_ref.actor.optim.clip_grad": GRAD_CLIP,
         "actor_rollout_ref.actor.clip_ratio_low": PPO_CLIP,
         "actor_rollout_ref.actor.clip_ratio_high": PPO_CLIP,
@@ -196,8 +196,14 @@ def _expected_values(recipe: str, model: str) -> dict[str, object]:
 def test_paper_recipes_carry_the_reference_hyperparameters(recipe):
     config, layout = _checked(recipe)
     expected = _expected_values(recipe, str(config.actor_rollout_ref.model.path))
-    actual = {key: OmegaConf.select(config, key) for key in expected if key != "world_size"}
-    actual["world_size"] = layout.world_size
+    optim = config.actor_rollout_ref.actor.optim
+    derived = {
+        "world_size": layout.world_size,
+        "lr_warmup_steps_effective": optim.lr_warmup_steps
+        if optim.lr_warmup_steps > 0
+        else int(optim.lr_warmup_steps_ratio * config.trainer.total_training_steps),
+    }
+    actual = {key: derived[key] if key in derived else OmegaConf.select(config, key) for key in expected}
     assert actual == {k: pytest.approx(v) if isinstance(v, float) else v for k, v in expected.items()}
     assert tuple(config.azr.task_types) == TASK_TYPES
     assert dict(layout.slot_samples) == {f"{t}:{r}": SAMPLES_PER_SLOT for t in TASK_TYPES for r in ROLES}
