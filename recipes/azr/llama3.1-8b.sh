@@ -3,9 +3,9 @@
 #
 #   recipes/azr/llama3.1-8b.sh [Hydra overrides...]     (environment: recipes/azr/common.sh)
 #
-# The base model, with the base prompt style (common.sh's default): the paper applies AZR, a zero-data
-# method, to base models only, and its Llama row compares against the same base model. For the
-# instruct model: MODEL_PATH=meta-llama/Llama-3.1-8B-Instruct PROMPT_STYLE=chat. Meta's repositories
+# The base model, with the base prompt style (common.sh's default): AZR is a zero-data method meant for
+# base models, as the paper's other five models are, and a base model has no chat template of its own
+# to rely on. For the instruct model: MODEL_PATH=meta-llama/Llama-3.1-8B-Instruct PROMPT_STYLE=chat. Meta's repositories
 # are gated: accept the license and log in to the Hugging Face hub first, or pass a local directory.
 #
 # The layout of qwen2.5-coder-7b.sh fits: 32 attention heads and 8 KV heads split over Ulysses groups
