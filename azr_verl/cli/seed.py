@@ -90,14 +90,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _azr_config(overrides: list[str]) -> tuple[AZRConfig, dict[str, Any]]:
     """The `azr:` block from dotted overrides, and the keys given explicitly."""
+    import yaml
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     from azr_verl.azr_config import AZRConfig
 
     for item in overrides:
         if not item.startswith("azr.") or "=" not in item:
             raise ValueError(f"override {item!r}: only azr.KEY=VALUE settings are accepted here")
-    block = OmegaConf.to_container(OmegaConf.from_dotlist(overrides)).get("azr", {}) if overrides else {}
+    try:
+        block = OmegaConf.to_container(OmegaConf.from_dotlist(overrides)).get("azr", {}) if overrides else {}
+    except (OmegaConfBaseException, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0]
+        raise ValueError(f"cannot read the overrides {overrides}: {first}") from None
     return AZRConfig.from_mapping(block), block
 
 
@@ -118,6 +124,8 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.references is not None and args.references < 0:
         raise ValueError(f"--references must be >= 0, got {args.references}")
+    if Path(args.out).expanduser().is_dir():
+        raise ValueError(f"--out {args.out} is a directory; give a file path")
     for path in args.from_files:
         if not Path(path).is_file():
             raise FileNotFoundError(f"--from {path}: no such file")

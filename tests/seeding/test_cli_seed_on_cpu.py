@@ -94,6 +94,8 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         (["--model", "/no/such/model"], "--model /no/such/model: no such model directory"),
         (["--model", "{tmp}"], "no config.json there"),
         (["--threads", "0"], "--threads must be >= 1"),
+        (["--out", "{tmp}"], "is a directory"),
+        (["azr.limits.max_program_chars=[1"], "cannot read the overrides"),
     ],
     ids=[
         "count",
@@ -107,6 +109,8 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         "model",
         "not-a-model",
         "threads",
+        "out-directory",
+        "bad-override",
     ],
 )
 def test_bad_arguments_fail_before_loading_with_a_clear_error(tmp_path, tiny_dir, capsys, extra, message):
