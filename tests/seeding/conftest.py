@@ -23,6 +23,9 @@ VALID_PROPOSAL = "<answer>\n```python\ndef f(x):\n    return x * 2\n```\n```inpu
 HOSTILE_PROPOSAL = (
     "<answer>\n```python\nimport os\ndef f(x):\n    return x * 2\n```\n```input\n21\n```\n</answer>"
 )
+LOOPING_PROPOSAL = (
+    "<answer>\n```python\ndef f(x):\n    while True:\n        x += 1\n```\n```input\n21\n```\n</answer>"
+)
 TEACH_STEPS = 150  # loss ~0.003: the taught prompt is answered verbatim at temperature 0
 
 
@@ -91,6 +94,11 @@ def valid_model_dir(tiny_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def hostile_model_dir(tiny_dir: Path) -> Path:
     return _taught(tiny_dir, HOSTILE_PROPOSAL)
+
+
+@pytest.fixture(scope="session")
+def looping_model_dir(tiny_dir: Path) -> Path:
+    return _taught(tiny_dir, LOOPING_PROPOSAL)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from azr_verl.seeding import SeedingSettings, StopReason, run_seeding
 from azr_verl.tasks import Task
 from azr_verl.textgen import GenerationSettings
 
-GREEDY = GenerationSettings(temperature=0.0, max_tokens=48)
+GREEDY = GenerationSettings(temperature=0.0, max_tokens=64)
 DOUBLE = Task("code_o", "def f(x):\n    return x * 2", ("21",), ("42",))
 
 
@@ -85,13 +85,17 @@ def test_reaching_the_target_stops_without_examining_the_rest_of_the_round(
     _assert_balanced(report)
 
 
-def test_a_proposal_importing_os_is_rejected_by_rule_and_never_written(
-    tmp_path, hostile_model_dir, generator_for, executor
+@pytest.mark.parametrize(
+    ("model", "rule"), [("hostile_model_dir", "unsafe_code"), ("looping_model_dir", "timeout")]
+)
+def test_a_hostile_proposal_is_rejected_by_rule_counted_and_never_written(
+    tmp_path, generator_for, executor, request, model, rule
 ):
     out = tmp_path / "seeds.jsonl"
-    report = run_seeding(generator_for(hostile_model_dir), _settings(out, batch_size=2), executor)
+    model_dir = request.getfixturevalue(model)
+    report = run_seeding(generator_for(model_dir), _settings(out, batch_size=2, max_rounds=1), executor)
     _assert_balanced(report)
-    assert report.total.rejected == {"unsafe_code": 4}
+    assert report.total.rejected == {rule: 2}
     assert report.total.valid == report.total.duplicate == 0
     assert report.stop_reason is StopReason.MAX_ROUNDS
     assert out.read_text() == ""
