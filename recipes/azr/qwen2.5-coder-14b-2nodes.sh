@@ -14,5 +14,5 @@
 set -euo pipefail
 export NNODES="${NNODES:-2}"
 export EXPERIMENT="${EXPERIMENT:-qwen2.5-coder-14b-2nodes}"
-export AZR_RAY_JOB_ADDRESS="${AZR_RAY_JOB_ADDRESS:-http://127.0.0.1:8265}"
+export AZR_RAY_JOB_ADDRESS="${AZR_RAY_JOB_ADDRESS-http://127.0.0.1:8265}"  # set but empty: run here
 exec "$(dirname "${BASH_SOURCE[0]}")/qwen2.5-coder-14b.sh" "$@"

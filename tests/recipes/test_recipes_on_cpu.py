@@ -64,6 +64,7 @@ NOT_RECIPES = {
     "azr/ray_cluster.sh": "starts or stops a Ray node; trains nothing",
     "cpu/main_ppo_cpu.sh": "stock veRL's main_ppo on CPU: the user brings model and data",
     "cpu/smoke_ppo.sh": "stock veRL GRPO smoke run (azr_verl.cpu.smoke builds its command)",
+    "cpu/recipe_on_cpu.sh": "runs the recipe given as its argument on CPU (tested below on every recipe)",
 }
 # Where a recipe departs from the paper on purpose (recipes/README.md says why).
 DEVIATIONS = {
@@ -435,3 +436,27 @@ def test_a_model_whose_context_is_shorter_than_prompt_plus_response_is_rejected(
     script = _broken_variant(tmp_path, "azr/qwen2.5-coder-3b.sh", [], {"MODEL_PATH": str(model)})
     with pytest.raises(checker.RecipeError, match=r"14240 tokens .* exceeds the model's 8192 positions"):
         checker.check_recipe(script, env=_clean_env())
+
+
+@pytest.mark.parametrize("recipe", PAPER_RECIPES)
+def test_recipe_on_cpu_makes_a_one_device_cpu_run_of_a_recipe_keeping_its_settings(recipe, tmp_path):
+    model = _fake_model(tmp_path / "tiny", checker.ModelShape(4, 2, 2048))  # the tiny model's shape
+    env = _clean_env(MODEL_PATH=str(model), RUN_DIR=str(tmp_path / "run"), PYTHON=sys.executable)
+    command = checker.recipe_command(RECIPES / "cpu/recipe_on_cpu.sh", [str(RECIPES / recipe)], env)
+    assert command[0] == sys.executable  # run here, never a Ray job
+    config = checker.compose_config(checker.main_overrides(command))
+    layout = checker.check_config(config)  # fits the tiny model's 2048 positions and one device
+    assert layout.world_size == 1 and layout.samples_per_step == 2 * len(TASK_TYPES) * len(ROLES)
+    assert (config.trainer.device, config.actor_rollout_ref.rollout.name) == ("cpu", "hf")
+    shipped = _checked(recipe)[0]
+    for key in (
+        "actor_rollout_ref.actor.optim.lr",
+        "actor_rollout_ref.actor.optim.clip_grad",
+        "actor_rollout_ref.actor.entropy_coeff",
+        "actor_rollout_ref.actor.use_dynamic_bsz",
+        "actor_rollout_ref.actor.fsdp_config.optimizer_offload",
+        "actor_rollout_ref.model.lora_rank",
+        "azr.executor.limits.timeout_s",
+        "azr.prompt_style",
+    ):
+        assert OmegaConf.select(config, key) == OmegaConf.select(shipped, key), key
