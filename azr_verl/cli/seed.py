@@ -72,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reference tasks per prompt (default azr.num_references, 6)",
     )
     parser.add_argument(
+        "--max-prompt-tokens",
+        type=int,
+        default=6144,
+        help="drop references (longest first) from longer prompts, as training does (default 6144; 0: off)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=None, help="sampling and reference seed (default azr.seed, 0)"
     )
     parser.add_argument(
@@ -133,6 +139,8 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
     for option in ("count", "batch_size", "max_rounds", "max_tokens"):
         if getattr(args, option) < 1:
             raise ValueError(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
+    if args.max_prompt_tokens < 0:
+        raise ValueError(f"--max-prompt-tokens must be >= 0 (0: no limit), got {args.max_prompt_tokens}")
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.references is not None and args.references < 0:
@@ -156,6 +164,7 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
         from_files=tuple(Path(p) for p in args.from_files),
         generation=generation,
         limits=azr.limits,
+        max_prompt_tokens=args.max_prompt_tokens or None,
     )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from azr_verl.buffer.seeds import read_seed_file
+from azr_verl.seeding.fitting import FitStats, fit_prompts, prompt_meter
 from azr_verl.seeding.pool import ProposalPrompt, SeedPool
 from azr_verl.seeding.seed_file import SeedWriter, seed_line
 from azr_verl.seeding.tally import ProposalFate, TypeCounts, TypeTally
@@ -62,6 +63,8 @@ class SeedingSettings:
         from_files: seed files whose tasks join the references and the dedup set (not written).
         generation: sampling settings of the proposer.
         limits: task limits of the validation (`azr.limits`).
+        max_prompt_tokens: proposer prompts longer than this lose references (longest first), as
+            in training (`data.max_prompt_length`); None measures nothing.
     """
 
     out: Path
@@ -74,6 +77,7 @@ class SeedingSettings:
     from_files: tuple[Path, ...] = ()
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     limits: TaskLimits = field(default_factory=TaskLimits)
+    max_prompt_tokens: int | None = 6144
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
@@ -83,6 +87,8 @@ class SeedingSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if self.max_prompt_tokens is not None and self.max_prompt_tokens < 1:
+            raise ValueError(f"max_prompt_tokens must be >= 1 or None, got {self.max_prompt_tokens}")
         if not self.task_types:
             raise ValueError("task_types is empty: name at least one task type")
         if len(set(self.task_types)) != len(self.task_types):
@@ -119,6 +125,7 @@ class SeedingReport:
         seeds_before: per task type, distinct seeds in the file before the run.
         seeds_after: per task type, distinct seeds in the file after the run.
         unexamined: responses generated but not examined (their type had reached its target).
+        fitting: what keeping prompts within `max_prompt_tokens` changed, summed over rounds.
         generate_s, validate_s, elapsed_s: time spent generating, examining, in total.
     """
 
@@ -130,6 +137,7 @@ class SeedingReport:
     seeds_before: dict[str, int]
     seeds_after: dict[str, int]
     unexamined: int
+    fitting: FitStats
     generate_s: float
     validate_s: float
     elapsed_s: float
@@ -202,6 +210,7 @@ def run_seeding(
         seeds_before=before,
         seeds_after=dict(run.have),
         unexamined=run.unexamined,
+        fitting=run.fitting,
         generate_s=run.generate_s,
         validate_s=run.validate_s,
         elapsed_s=time.perf_counter() - start,
@@ -226,6 +235,8 @@ class _Run:
         self.tallies = {t.name: TypeTally(t.name) for t in types}
         self.have: dict[str, int] = {t.name: 0 for t in types}
         self.rounds = self.unexamined = 0
+        self.meter = prompt_meter(generator, settings.max_prompt_tokens)
+        self.fitting = FitStats()
         self.generate_s = self.validate_s = 0.0
 
     def loop(self) -> StopReason:
@@ -241,9 +252,11 @@ class _Run:
 
     def _round(self, active: list[TaskType]) -> None:
         settings = self.settings
-        prompts = self.pool.prompts(
+        drawn = self.pool.prompts(
             active, settings.batch_size, settings.references, settings.seed, self.rounds
         )
+        prompts, fitting = fit_prompts(drawn, self.meter)
+        self.fitting = self.fitting.plus(fitting)
         began = time.perf_counter()
         completions = self.generator.generate([p.messages for p in prompts], 1, settings.generation)
         self.generate_s += time.perf_counter() - began

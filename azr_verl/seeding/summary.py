@@ -56,6 +56,13 @@ def format_report(report: SeedingReport) -> str:
         f"proposed {total.proposed} = valid {total.valid} + duplicate {total.duplicate} + rejected "
         f"{total.rejected_total} + format errors {total.format_error_total}"
     )
+    fitting = report.fitting
+    if fitting.references_dropped or fitting.programs_replaced or fitting.overlong:
+        lines.append(
+            f"prompts over --max-prompt-tokens: {fitting.references_dropped} references dropped, "
+            f"{fitting.programs_replaced} induction programs replaced by the zero program, "
+            f"{fitting.overlong} prompts still too long"
+        )
     if report.unexamined:
         lines.append(
             f"{report.unexamined} responses of the last round were not examined: their type was full"

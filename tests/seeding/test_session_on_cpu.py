@@ -110,8 +110,10 @@ def test_a_random_model_stops_at_max_rounds_with_every_response_accounted_for(
         batch_size=2,
         references=2,
         generation=GenerationSettings(temperature=1.0, max_tokens=16),
+        max_prompt_tokens=100,  # no proposer prompt fits: each is sent as short as it can be, and counted
     )
     report = run_seeding(generator_for(tiny_dir), settings, executor)
+    assert (report.fitting.references_dropped, report.fitting.overlong) == (8, 12)
     assert report.stop_reason is StopReason.MAX_ROUNDS and report.rounds == 2
     assert [c.proposed for c in report.counts] == [4, 4, 4]
     assert report.total.valid == 0
