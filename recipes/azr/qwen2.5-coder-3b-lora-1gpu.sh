@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # AZR self-play with LoRA on one GPU: Qwen2.5-Coder-3B (base) with the paper's batch and settings,
-# training low-rank adapters instead of all weights (a 24-48 GB GPU is enough for the 3B model).
+# training low-rank adapters instead of all weights: no gradients or AdamW state for the 3B weights, so
+# one 80 GB GPU holds the actor, the vLLM engine and a 14k-token micro-batch (an estimate: no GPU here).
 #
 #   recipes/azr/qwen2.5-coder-3b-lora-1gpu.sh [Hydra overrides...]   (environment: recipes/azr/common.sh)
 #
