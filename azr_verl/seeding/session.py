@@ -2,10 +2,11 @@
 
 Each round builds `batch_size` proposer prompts per task type still short of its target (references
 drawn from the seeds found so far, starting from the zero triplet, as the training dataset draws
-them), generates one response per prompt, and examines the responses in order. Examining is the
-training path: `TaskType.validate_response` (parse, then the executor-backed validation plan, with
-the configured `TaskLimits` and executor limits), then the buffer's fingerprint dedup. New valid
-tasks are appended to the seed file after every batch.
+them, and dropped longest first from a prompt over `max_prompt_tokens`), generates one response per
+prompt, and examines the responses in order. Examining is the training path:
+`TaskType.validate_response` (parse, then the executor-backed validation plan, with the configured
+`TaskLimits` and executor limits), then the buffer's fingerprint dedup. New valid tasks are
+appended to the seed file after every batch.
 
 A type's responses are validated in chunks no larger than the seeds it still needs, so a type
 never overshoots its target; responses left over once the target is reached are not examined (and
