@@ -160,3 +160,18 @@ def test_an_interrupted_run_keeps_what_it_wrote_and_a_rerun_continues(
     assert read_seed_file(out).tasks == (DOUBLE,)
     again = run_seeding(generator_for(valid_model_dir), _settings(out, count=1), executor)
     assert again.stop_reason is StopReason.ALREADY_COMPLETE
+
+
+def test_the_same_seed_proposes_and_writes_the_same_seeds(tmp_path, valid_model_dir, executor):
+    from azr_verl.textgen import load_generator
+
+    sampled = GenerationSettings(temperature=1.3, max_tokens=64)  # varied: valid, duplicate, malformed
+    files, counts = [], []
+    for run in range(2):
+        out = tmp_path / f"run{run}.jsonl"
+        generator = load_generator(valid_model_dir, "hf", batch_size=8, seed=8)
+        report = run_seeding(generator, _settings(out, batch_size=4, generation=sampled, seed=8), executor)
+        files.append(out.read_text())
+        counts.append(report.counts)
+    assert files[0] == files[1] and counts[0] == counts[1]
+    assert counts[0][0].proposed == 8 and counts[0][0].valid >= 1
