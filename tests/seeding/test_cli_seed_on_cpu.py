@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -96,6 +97,13 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         (["--threads", "0"], "--threads must be >= 1"),
         (["--out", "{tmp}"], "is a directory"),
         (["azr.limits.max_program_chars=[1"], "cannot read the overrides"),
+        pytest.param(
+            ["--backend", "vllm"],
+            "--backend vllm needs vLLM",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("vllm") is not None, reason="vLLM is installed"
+            ),
+        ),
     ],
     ids=[
         "count",
@@ -111,6 +119,7 @@ def test_a_model_without_valid_proposals_ends_at_max_rounds_with_exit_3(tmp_path
         "threads",
         "out-directory",
         "bad-override",
+        "no-vllm",
     ],
 )
 def test_bad_arguments_fail_before_loading_with_a_clear_error(tmp_path, tiny_dir, capsys, extra, message):
