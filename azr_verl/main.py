@@ -38,6 +38,10 @@ def _check_model_path(config: DictConfig) -> None:
     # "org/name" is a hub id (downloaded by veRL); an absolute, home or relative path must exist here.
     if path.startswith(("/", "~", ".")) and not os.path.exists(os.path.expanduser(path)):
         raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
+    if path.startswith(("~", ".")):
+        # Ray workers do not share the driver's working directory.
+        with open_dict(config):
+            config.actor_rollout_ref.model.path = os.path.abspath(os.path.expanduser(path))
 
 
 def _check_validation(config: DictConfig) -> None:

@@ -123,6 +123,7 @@ def test_prepare_config_pins_directories_and_sets_the_base_template(tmp_path, mo
     )
     settings = prepare_config(config)
     assert config.trainer.default_local_dir == str(tmp_path / "ckpt")
+    assert config.actor_rollout_ref.model.path == str(tmp_path / "model")  # Ray workers run elsewhere
     assert settings.run_dir == str(tmp_path / "ckpt")  # run_dir follows default_local_dir
     assert config.actor_rollout_ref.model.custom_chat_template == BASE_CHAT_TEMPLATE
     chat = prepare_config(_compose("azr_trainer", ["actor_rollout_ref.model.path=./model"]))
