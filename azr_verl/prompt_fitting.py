@@ -28,7 +28,7 @@ from azr_verl.tasks import (
     group_label,
 )
 
-__all__ = ["BuiltPrompt", "PromptFitter", "PromptMeter", "Slot", "with_tokens", "zero_task"]
+__all__ = ["BuiltPrompt", "PromptFitter", "PromptMeter", "Slot", "task_size", "with_tokens", "zero_task"]
 
 _MAX_SUBSTITUTE_TRIES = 4  # substitutes measured per slot before the zero triplet
 

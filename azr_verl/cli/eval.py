@@ -8,15 +8,19 @@ loads, so a mistake costs seconds, not a model load.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from azr_verl.cli.generation_args import (
+    add_generation_arguments,
+    check_generation_args,
+    load_generator_from_args,
+)
+
 if TYPE_CHECKING:
     from azr_verl.evaluation.runner import EvalSettings
-    from azr_verl.textgen import TextGenerator
 
 __all__ = ["DEFAULT_MAX_TOKENS", "add_arguments", "run"]
 
@@ -30,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from azr_verl.evaluation.benchmarks import BENCHMARKS
 
     parser.add_argument("benchmark", choices=sorted(BENCHMARKS), help="benchmark to run")
-    parser.add_argument("--model", required=True, metavar="PATH", help="local model directory (HF format)")
+    add_generation_arguments(parser)
     parser.add_argument(
         "--task",
         required=True,
@@ -43,12 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="K1,K2",
         help="pass@k to report, each <= n (default: 1, 5, 10, ... up to n, and n)",
-    )
-    parser.add_argument(
-        "--backend",
-        choices=("hf", "vllm"),
-        default="hf",
-        help="hf: transformers on the CPU (default); vllm: GPUs, needs the gpu extra",
     )
     parser.add_argument(
         "--data",
@@ -77,16 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default=None, metavar="results.json", help="write the full report (per problem) here"
     )
     parser.add_argument(
-        "--prompt-style",
-        choices=("chat", "base"),
-        default=None,
-        help="default: chat template if the model has one",
-    )
-    parser.add_argument(
         "--batch-size", type=int, default=16, help="hf: sequences generated together (default 16)"
-    )
-    parser.add_argument(
-        "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
@@ -103,8 +92,6 @@ def _settings(args: argparse.Namespace) -> EvalSettings:
         raise ValueError(f"--limit must be >= 1, got {args.limit}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
-    if args.tensor_parallel_size < 1:
-        raise ValueError(f"--tensor-parallel-size must be >= 1, got {args.tensor_parallel_size}")
     if args.out and Path(args.out).expanduser().is_dir():
         raise ValueError(f"--out {args.out} is a directory; give a file name such as results.json")
     temperature = default_temperature(args.n) if args.temperature is None else args.temperature
@@ -117,27 +104,6 @@ def _settings(args: argparse.Namespace) -> EvalSettings:
     )
 
 
-def _check_model(args: argparse.Namespace) -> None:
-    path = Path(args.model).expanduser()
-    if not path.is_dir():
-        raise FileNotFoundError(f"--model {path}: no such model directory")
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"--model {path}: no config.json there; expected a Hugging Face model directory "
-            "(config, weights, tokenizer), e.g. a checkpoint's huggingface/ folder"
-        )
-    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
-        raise RuntimeError(
-            "--backend vllm needs vLLM, which is not installed: pip install 'azr-verl[gpu]', or use --backend hf"
-        )
-
-
-def _backend_kwargs(args: argparse.Namespace) -> dict:
-    if args.backend == "vllm":
-        return {"tensor_parallel_size": args.tensor_parallel_size}
-    return {"batch_size": args.batch_size}  # the hf sampling loop runs on the CPU only
-
-
 def run(args: argparse.Namespace) -> int:
     from azr_verl.evaluation.benchmarks import get_benchmark
     from azr_verl.evaluation.problems import DataUnavailableError
@@ -147,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         benchmark = get_benchmark(args.benchmark)
         benchmark.check_task(args.task)
         settings = _settings(args)
-        _check_model(args)
+        check_generation_args(args)
         problem_set = benchmark.load(args.task, args.data, args.limit)
     except (ValueError, FileNotFoundError, RuntimeError, DataUnavailableError) as exc:
         print(f"{_PREFIX} {exc}", file=sys.stderr)
@@ -157,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         f"{problem_set.source}; loading {args.model} ({args.backend})",
         file=sys.stderr,
     )
-    generator = _load_generator(args)
+    generator = load_generator_from_args(args, _PREFIX, args.prompt_style, args.seed, args.batch_size)
     if generator is None:
         return 2
     from azr_verl.evaluation.report import format_table, write_report
@@ -178,14 +144,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"{_PREFIX} could not write --out {args.out}: {exc}", file=sys.stderr)
             return 1
     return 0
-
-
-def _load_generator(args: argparse.Namespace) -> TextGenerator | None:
-    """The generator, or None after printing why it could not be loaded."""
-    from azr_verl.textgen import load_generator
-
-    try:
-        return load_generator(args.model, args.backend, args.prompt_style, args.seed, **_backend_kwargs(args))
-    except (OSError, ValueError, RuntimeError) as exc:  # transformers reports unreadable dirs as OSError
-        print(f"{_PREFIX} cannot load the model {args.model}: {exc}", file=sys.stderr)
-        return None

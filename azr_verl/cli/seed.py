@@ -10,12 +10,17 @@ type has --count seeds in the file, 3 when --max-rounds ran out first (the file 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from azr_verl.cli.generation_args import (
+    add_generation_arguments,
+    check_generation_args,
+    load_generator_from_args,
+)
 
 if TYPE_CHECKING:
     from azr_verl.azr_config import AZRConfig
@@ -33,14 +38,11 @@ _PREFIX = "azr-verl seed: error:"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="PATH", help="local model directory (HF format)")
+    add_generation_arguments(parser)
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="seed file (jsonl); a rerun continues it"
     )
     parser.add_argument("--count", type=int, default=256, help="seeds wanted per task type (default 256)")
-    parser.add_argument(
-        "--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default hf)"
-    )
     parser.add_argument(
         "--task-types",
         default=None,
@@ -88,18 +90,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="seed file whose tasks join the references and the dedup set (repeatable; not copied to --out)",
     )
-    parser.add_argument(
-        "--prompt-style",
-        choices=("chat", "base"),
-        default=None,
-        help="default: chat template if the model has one",
-    )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="hf: torch CPU threads (default: torch's choice)"
-    )
-    parser.add_argument(
-        "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
-    )
     parser.add_argument("--json", action="store_true", help="print the final report as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument(
@@ -141,8 +131,6 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
             raise ValueError(f"--{option.replace('_', '-')} must be >= 1, got {getattr(args, option)}")
     if args.max_prompt_tokens < 0:
         raise ValueError(f"--max-prompt-tokens must be >= 0 (0: no limit), got {args.max_prompt_tokens}")
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.references is not None and args.references < 0:
         raise ValueError(f"--references must be >= 0, got {args.references}")
     if Path(args.out).expanduser().is_dir():
@@ -166,40 +154,6 @@ def _settings(args: argparse.Namespace, azr: AZRConfig) -> SeedingSettings:
         limits=azr.limits,
         max_prompt_tokens=args.max_prompt_tokens or None,
     )
-
-
-def _check_model(args: argparse.Namespace) -> None:
-    path = Path(args.model).expanduser()
-    if not path.is_dir():
-        raise FileNotFoundError(f"--model {path}: no such model directory")
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"--model {path}: no config.json there; expected a Hugging Face model directory "
-            "(config, weights, tokenizer), e.g. a checkpoint's huggingface/ folder"
-        )
-    if args.backend == "vllm" and importlib.util.find_spec("vllm") is None:
-        raise RuntimeError(
-            "--backend vllm needs vLLM, which is not installed: pip install 'azr-verl[gpu]', or use --backend hf"
-        )
-
-
-def _load_generator(args: argparse.Namespace, style: str | None, seed: int):
-    """The generator, or None after printing why it could not be loaded."""
-    from azr_verl.textgen import load_generator
-
-    if args.backend == "vllm":
-        kwargs: dict[str, Any] = {"tensor_parallel_size": args.tensor_parallel_size}
-    else:
-        kwargs = {"batch_size": args.batch_size}  # the hf sampling loop runs on the CPU
-        if args.threads is not None:
-            import torch
-
-            torch.set_num_threads(args.threads)
-    try:
-        return load_generator(args.model, args.backend, style, seed, **kwargs)
-    except (OSError, ValueError, RuntimeError) as exc:  # transformers reports unreadable dirs as OSError
-        print(f"{_PREFIX} cannot load the model {args.model}: {exc}", file=sys.stderr)
-        return None
 
 
 class _Bar:
@@ -232,13 +186,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         azr, given = _azr_config(args.overrides)
         settings = _settings(args, azr)
-        _check_model(args)
+        check_generation_args(args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"{_PREFIX} {exc}", file=sys.stderr)
         return 2
     style = args.prompt_style or (azr.prompt_style.value if "prompt_style" in given else None)
     print(f"azr-verl seed: loading {args.model} ({args.backend})", file=sys.stderr)
-    generator = _load_generator(args, style, settings.seed)
+    generator = load_generator_from_args(args, _PREFIX, style, settings.seed, args.batch_size)
     if generator is None:
         return 2
     from azr_verl.executor import Executor

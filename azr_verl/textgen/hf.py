@@ -76,7 +76,9 @@ class HFGenerator:
             for result in generate_batch(
                 self.model, chunk, self._eos_ids, self._pad_id, generator=self._generator
             ):
-                text = self.tokenizer.decode(result.token_ids, skip_special_tokens=True)
+                text = self.tokenizer.decode(
+                    result.token_ids, skip_special_tokens=True, clean_up_tokenization_spaces=False
+                )
                 reason = "stop" if result.stop_reason == "completed" else "length"
                 flat.append(Completion(text, len(result.token_ids), reason))
         return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
