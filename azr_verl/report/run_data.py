@@ -17,7 +17,7 @@ from pathlib import Path
 
 from azr_verl.buffer.records import StoredTask
 from azr_verl.quickstart.metrics_log import StepMetrics, read_metrics
-from azr_verl.run_files import BUFFER_FILE, metrics_files
+from azr_verl.run_files import metrics_files
 
 __all__ = ["MetricsFile", "ReportError", "RunData", "StepCount", "load_run", "merge_metrics"]
 
@@ -102,9 +102,9 @@ def merge_metrics(paths: Sequence[Path]) -> tuple[tuple[StepMetrics, ...], tuple
 def _read_buffer(run_dir: Path) -> tuple[Path | None, tuple[StoredTask, ...], tuple[StepCount, ...], str]:
     """The buffer's tasks and step counts, or why there are none (a missing or foreign file is not fatal)."""
     from azr_verl.buffer.schema import BufferFileError
-    from azr_verl.buffer.stats import iter_tasks, open_buffer_readonly
+    from azr_verl.buffer.stats import iter_tasks, open_buffer_readonly, resolve_buffer_path
 
-    path = run_dir / BUFFER_FILE
+    path = resolve_buffer_path(run_dir)
     if not path.exists():
         return None, (), (), f"no buffer file {path}"
     try:
