@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 _VERL_DEFAULT_MODEL = "~/models/deepseek-llm-7b-chat"
 
 
+def _absolute(path: str) -> str:
+    """A local path made absolute: Ray workers do not share the driver's working directory."""
+    return os.path.abspath(os.path.expanduser(path))
+
+
 def _check_model_path(config: DictConfig) -> None:
     path = config.actor_rollout_ref.model.get("path")
     if not path or path == _VERL_DEFAULT_MODEL:
@@ -39,9 +44,8 @@ def _check_model_path(config: DictConfig) -> None:
     if path.startswith(("/", "~", ".")) and not os.path.exists(os.path.expanduser(path)):
         raise ValueError(f"actor_rollout_ref.model.path={path!r} does not exist")
     if path.startswith(("~", ".")):
-        # Ray workers do not share the driver's working directory.
         with open_dict(config):
-            config.actor_rollout_ref.model.path = os.path.abspath(os.path.expanduser(path))
+            config.actor_rollout_ref.model.path = _absolute(path)
 
 
 def _check_validation(config: DictConfig) -> None:
@@ -51,8 +55,7 @@ def _check_validation(config: DictConfig) -> None:
     if config.data.get("val_files"):
         with open_dict(config):
             config.data.val_files = [
-                f if "://" in f else os.path.abspath(os.path.expanduser(f))
-                for f in file_list(config.data.val_files)
+                f if "://" in f else _absolute(f) for f in file_list(config.data.val_files)
             ]
     trainer = config.trainer
     if not validation_enabled(trainer):
@@ -110,10 +113,8 @@ def prepare_config(config: DictConfig) -> AZRConfig:
     _check_model_path(config)
     _check_validation(config)
     with open_dict(config):
-        config.trainer.default_local_dir = os.path.abspath(
-            os.path.expanduser(config.trainer.default_local_dir)
-        )
-        config.azr.run_dir = os.path.abspath(os.path.expanduser(config.azr.run_dir))
+        config.trainer.default_local_dir = _absolute(config.trainer.default_local_dir)
+        config.azr.run_dir = _absolute(config.azr.run_dir)
     settings = AZRConfig.from_mapping(config.azr)
     _route_metrics_file(config, config.azr.run_dir)
     model = config.actor_rollout_ref.model

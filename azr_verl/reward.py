@@ -45,6 +45,7 @@ from azr_verl.sample import (
 )
 from azr_verl.tasks import Role, get_task_type, proposer_reward, task_fingerprint
 from reward_fns import cruxeval
+from reward_fns.scoring import reward_kwargs
 
 __all__ = ["EXTRA_KEYS", "REWARD_MANAGER", "AZRRewardManager"]
 
@@ -88,13 +89,8 @@ class AZRRewardManager(RewardManagerBase):
         super().__init__(config, tokenizer, compute_score)
         self.settings = azr_settings(config)
         self._buffer = buffer
-        rewards = self.settings.rewards
-        # reward_fns' keyword names for the azr.rewards values, so validation uses the run's scale.
-        self._cruxeval_kwargs = {
-            "correct_reward": rewards.correct,
-            "wrong_reward": rewards.wrong,
-            "format_error_reward": rewards.format_error,
-        }
+        # Validation scores on the run's scale: reward_fns' keywords for the azr.rewards values.
+        self._cruxeval_kwargs = reward_kwargs(self.settings.rewards)
 
     @property
     def buffer(self) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "ground_truth_texts",
     "load_ground_truth",
     "reward_config",
+    "reward_kwargs",
     "score",
 ]
 
@@ -74,6 +75,11 @@ def ground_truth_texts(truth: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def reward_config(kwargs: Mapping[str, Any]) -> RewardConfig:
     """Reward values from `reward.custom_reward_function.reward_kwargs`; other keys are ignored."""
     return RewardConfig(**{field: kwargs[key] for key, field in _REWARD_KWARGS.items() if key in kwargs})
+
+
+def reward_kwargs(config: RewardConfig) -> dict[str, float]:
+    """The inverse of `reward_config`: the keyword arguments that score with `config`'s values."""
+    return {key: getattr(config, field) for key, field in _REWARD_KWARGS.items()}
 
 
 def _default_plan(task_type: TaskType, task: Task, answer: str) -> Plan[AnswerCheck]:
