@@ -16,7 +16,8 @@ from typing import Any
 from azr_verl.buffer.seeds import ZERO_PROGRAM
 from azr_verl.prompt_fitting import PromptMeter, task_size
 from azr_verl.seeding.pool import ProposalPrompt
-from azr_verl.tasks import BASE_CHAT_TEMPLATE, PromptStyle, ProposalContext
+from azr_verl.tasks import PromptStyle, ProposalContext
+from azr_verl.textgen import chat_template_for
 
 __all__ = ["FitStats", "fit_prompts", "prompt_meter"]
 
@@ -42,11 +43,8 @@ def prompt_meter(generator: Any, max_prompt_tokens: int | None) -> PromptMeter |
     tokenizer = getattr(generator, "tokenizer", None)
     if tokenizer is None or max_prompt_tokens is None:
         return None
-    style = getattr(generator, "prompt_style", None)
-    kwargs = {}
-    if style is PromptStyle.BASE or (style is None and not getattr(tokenizer, "chat_template", None)):
-        kwargs["chat_template"] = BASE_CHAT_TEMPLATE  # what render_prompt uses for this generator
-    return PromptMeter(tokenizer, max_prompt_tokens, kwargs)
+    template = chat_template_for(tokenizer, getattr(generator, "prompt_style", None))
+    return PromptMeter(tokenizer, max_prompt_tokens, {"chat_template": template} if template else {})
 
 
 def _rebuilt(prompt: ProposalPrompt, context: ProposalContext) -> ProposalPrompt:

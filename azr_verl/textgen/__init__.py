@@ -5,7 +5,15 @@ rollout) and `vllm` (GPU clusters; needs the `gpu` extra). Both take chat messag
 the model's chat template (or the R1 base template), and return decoded completions.
 """
 
-from azr_verl.textgen.base import Backend, Completion, GenerationSettings, TextGenerator, render_prompt
+from azr_verl.textgen.base import (
+    Backend,
+    Completion,
+    GenerationSettings,
+    TextGenerator,
+    chat_template_for,
+    prompt_token_ids,
+    render_prompt,
+)
 from azr_verl.textgen.loading import load_generator
 
 __all__ = [
@@ -13,6 +21,8 @@ __all__ = [
     "Completion",
     "GenerationSettings",
     "TextGenerator",
+    "chat_template_for",
     "load_generator",
+    "prompt_token_ids",
     "render_prompt",
 ]

@@ -9,7 +9,15 @@ from typing import Any, Protocol
 
 from azr_verl.tasks.prompts import BASE_CHAT_TEMPLATE, PromptStyle
 
-__all__ = ["Backend", "Completion", "GenerationSettings", "TextGenerator", "render_prompt"]
+__all__ = [
+    "Backend",
+    "Completion",
+    "GenerationSettings",
+    "TextGenerator",
+    "chat_template_for",
+    "prompt_token_ids",
+    "render_prompt",
+]
 
 Messages = Sequence[Mapping[str, str]]
 
@@ -54,15 +62,28 @@ class TextGenerator(Protocol):
     ) -> list[list[Completion]]: ...
 
 
+def chat_template_for(tokenizer: Any, style: PromptStyle | None) -> str | None:
+    """The template override for `style`: the R1 base template for `PromptStyle.BASE`, and for
+    `style=None` when the tokenizer has no chat template of its own; else None (the tokenizer's)."""
+    if style is PromptStyle.BASE or (style is None and not getattr(tokenizer, "chat_template", None)):
+        return BASE_CHAT_TEMPLATE
+    return None
+
+
 def render_prompt(tokenizer: Any, messages: Messages, style: PromptStyle | None = None) -> str:
     """The prompt text the model sees, as veRL's agent loop renders it in training.
 
     `style=None` picks the tokenizer's chat template when it has one and the R1 base template
     otherwise; `PromptStyle.BASE` always uses the R1 template (as `azr.prompt_style=base` does).
     """
-    template = None
-    if style is PromptStyle.BASE or (style is None and not getattr(tokenizer, "chat_template", None)):
-        template = BASE_CHAT_TEMPLATE
     return tokenizer.apply_chat_template(
-        [dict(m) for m in messages], chat_template=template, add_generation_prompt=True, tokenize=False
+        [dict(m) for m in messages],
+        chat_template=chat_template_for(tokenizer, style),
+        add_generation_prompt=True,
+        tokenize=False,
     )
+
+
+def prompt_token_ids(tokenizer: Any, messages: Messages, style: PromptStyle | None = None) -> list[int]:
+    """The rendered prompt's token ids; the template supplies any BOS, so none is added again."""
+    return tokenizer(render_prompt(tokenizer, messages, style), add_special_tokens=False)["input_ids"]

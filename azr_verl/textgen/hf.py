@@ -14,7 +14,7 @@ import torch
 
 from azr_verl.cpu.generation import GenerationRequest, SamplingSpec, generate_batch
 from azr_verl.tasks.prompts import PromptStyle
-from azr_verl.textgen.base import Completion, GenerationSettings, Messages, render_prompt
+from azr_verl.textgen.base import Completion, GenerationSettings, Messages, prompt_token_ids
 
 __all__ = ["HFGenerator"]
 
@@ -59,8 +59,7 @@ class HFGenerator:
         self._pad_id = pad if pad is not None else min(self._eos_ids, default=0)
 
     def prompt_ids(self, messages: Messages) -> tuple[int, ...]:
-        text = render_prompt(self.tokenizer, messages, self.prompt_style)
-        return tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return tuple(prompt_token_ids(self.tokenizer, messages, self.prompt_style))
 
     def generate(
         self, prompts: Sequence[Messages], n: int, settings: GenerationSettings

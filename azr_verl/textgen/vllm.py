@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from azr_verl.tasks.prompts import PromptStyle
-from azr_verl.textgen.base import Completion, GenerationSettings, Messages, render_prompt
+from azr_verl.textgen.base import Completion, GenerationSettings, Messages, prompt_token_ids
 
 __all__ = ["VLLMGenerator"]
 
@@ -50,12 +50,7 @@ class VLLMGenerator:
             max_tokens=settings.max_tokens,
         )
         # Token ids, not text: vLLM would add a second BOS to templates that start with one (Llama 3).
-        token_ids = [
-            self.tokenizer(render_prompt(self.tokenizer, p, self.prompt_style), add_special_tokens=False)[
-                "input_ids"
-            ]
-            for p in prompts
-        ]
+        token_ids = [prompt_token_ids(self.tokenizer, p, self.prompt_style) for p in prompts]
         outputs = self.llm.generate([{"prompt_token_ids": ids} for ids in token_ids], params)
         return [
             [
