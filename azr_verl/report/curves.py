@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from azr_verl.quickstart.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, Section, Series
@@ -91,7 +91,7 @@ def _curve(steps: Sequence[StepMetrics], curve: Curve) -> FigureData | None:
     if found is None:
         return None
     bins = tuple(Series(s.label.replace("_", "-"), s.x, s.y) for s in found.series)  # "0.0_0.2" -> "0.0-0.2"
-    return FigureData(found.slug, found.title, found.x_label, found.y_label, found.kind, bins, found.note)
+    return replace(found, series=bins)
 
 
 def training_curves(steps: Sequence[StepMetrics], curves: Sequence[Curve] = CURVES) -> Section:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from azr_verl.quickstart.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, FigureKind, Series
@@ -63,9 +64,7 @@ def per_name_figure(
     found = tuple(s for s in series if s is not None)
     if not found:
         return None
-    return FigureData(
-        figure.slug, figure.title, figure.x_label, figure.y_label, figure.kind, found, figure.note
-    )
+    return replace(figure, series=found)
 
 
 def step_figure(slug: str, title: str, y_label: str, note: str = "", *, stacked: bool = False) -> FigureData:
