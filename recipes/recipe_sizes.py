@@ -71,9 +71,7 @@ class RecipeLayout:
     Attributes:
         world_size: GPUs (nodes x GPUs per node).
         sequence_parallel: Ulysses sequence-parallel size of the actor.
-        data_parallel: actor data-parallel ranks (world_size / sequence_parallel).
         rollout_tensor_parallel: GPUs per vLLM replica.
-        rollout_replicas: inference replicas.
         samples_per_step: trajectories trained on per step (batch x rollout n).
         updates_per_step: optimizer steps per training step (PPO mini-batches x epochs).
         slot_samples: samples per (task type, role) slot per step (exact share of the batch).
@@ -83,14 +81,22 @@ class RecipeLayout:
 
     world_size: int
     sequence_parallel: int
-    data_parallel: int
     rollout_tensor_parallel: int
-    rollout_replicas: int
     samples_per_step: int
     updates_per_step: int
     slot_samples: Mapping[str, Fraction]
     uses_critic: bool
     uses_reference_policy: bool
+
+    @property
+    def data_parallel(self) -> int:
+        """Actor data-parallel ranks (world_size / sequence_parallel)."""
+        return self.world_size // self.sequence_parallel
+
+    @property
+    def rollout_replicas(self) -> int:
+        """Inference replicas (world_size / rollout_tensor_parallel)."""
+        return self.world_size // self.rollout_tensor_parallel
 
 
 def layout_of(config: Any, settings: Any, uses_reference: bool, uses_critic: bool) -> RecipeLayout:
@@ -123,17 +129,15 @@ def layout_of(config: Any, settings: Any, uses_reference: bool, uses_critic: boo
     tp = int(rollout.tensor_model_parallel_size) * int(rollout.data_parallel_size)
     tp *= int(rollout.pipeline_model_parallel_size)
     _require(world % tp == 0, f"{world} GPUs do not split into rollout replicas of {tp} GPUs")
-    slots = {s: Fraction(samples) * Fraction(settings.slot_weight(s)) for s in settings.slots}
-    total = sum(slots.values())
+    weights = {s: Fraction(settings.slot_weight(s)) for s in settings.slots}
+    total = sum(weights.values())
     return RecipeLayout(
         world_size=world,
         sequence_parallel=sp,
-        data_parallel=dp,
         rollout_tensor_parallel=tp,
-        rollout_replicas=world // tp,
         samples_per_step=samples,
         updates_per_step=(samples // mini) * int(actor.ppo_epochs),
-        slot_samples={s: v * samples / total for s, v in slots.items()},
+        slot_samples={s: samples * w / total for s, w in weights.items()},
         uses_critic=uses_critic,
         uses_reference_policy=uses_reference,
     )
