@@ -200,13 +200,14 @@ def _check_schema(config: Any) -> None:
         raise RecipeError(f"keys that veRL 0.9.1 and the AZR config do not have: {', '.join(unknown)}")
 
 
-def check_config(config: Any, model: ModelShape | None = None) -> RecipeLayout:
+def check_config(config: Any) -> RecipeLayout:
     """Run every check on a composed config (modified in place, as `python -m azr_verl.main` does).
+
+    The model checks read a local model directory's config.json or KNOWN_MODELS, and are skipped for
+    a model in neither.
 
     Args:
         config: the composed config (see `compose_config`).
-        model: the model's shape; None reads a local model directory's config.json or KNOWN_MODELS,
-            and skips the model checks for a model in neither.
 
     Returns:
         How the recipe spreads a step over the GPUs.
@@ -233,7 +234,7 @@ def check_config(config: Any, model: ModelShape | None = None) -> RecipeLayout:
     uses_reference, uses_critic = _verl_validate(config)
     layout = layout_of(config, settings, uses_reference, uses_critic)
     check_token_budgets(config, layout.sequence_parallel)
-    check_model(config, layout, model if model is not None else model_shape(config))
+    check_model(config, layout, model_shape(config))
     check_lora(config)
     return layout
 
