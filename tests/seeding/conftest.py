@@ -15,7 +15,7 @@ import torch
 
 from azr_verl.executor import ExecLimits, Executor
 from azr_verl.models.cache import cached_build
-from azr_verl.models.teach import teach
+from azr_verl.models.teach import teach_chat
 from azr_verl.models.tiny import TinyModelSpec, build_tiny_model
 from azr_verl.tasks import ProposalContext, get_task_type
 
@@ -53,19 +53,9 @@ def taught_prompt() -> list[dict[str, str]]:
 
 
 def _teach_into(base: Path, response: str, out: Path) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     with one_torch_thread():
         torch.manual_seed(0)
-        tokenizer = AutoTokenizer.from_pretrained(base)
-        model = AutoModelForCausalLM.from_pretrained(base)
-        prompt = tokenizer.apply_chat_template(
-            taught_prompt(), add_generation_prompt=True, tokenize=True, return_dict=True
-        )["input_ids"]
-        target = tokenizer(response, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        teach(model, [(list(prompt), target)], steps=TEACH_STEPS)
-        model.save_pretrained(out)
-        tokenizer.save_pretrained(out)
+        teach_chat(base, [(taught_prompt(), response)], out, steps=TEACH_STEPS)
 
 
 def _taught(base: Path, response: str) -> Path:
