@@ -50,9 +50,13 @@ class SeedPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add_known(self, tasks: Sequence[Task]) -> int:
-        """Add tasks that are not proposals of this run (files); returns how many were new."""
-        return sum(result.inserted for result in self._store.add(tasks, source=Source.SEED))
+    def add_known(self, tasks: Sequence[Task], fingerprints: Sequence[str] | None = None) -> int:
+        """Add tasks that are not proposals of this run (files); returns how many were new.
+
+        `fingerprints`: their `task_fingerprint`s when the caller has them (computed here otherwise).
+        """
+        results = self._store.add(tasks, source=Source.SEED, fingerprints=fingerprints)
+        return sum(result.inserted for result in results)
 
     def add_proposed(
         self, tasks: Sequence[Task], fingerprints: Sequence[str], round_index: int

@@ -194,12 +194,12 @@ def run_seeding(
         for path in settings.from_files:
             added = pool.add_known(read_seed_file(path).tasks)
             logger.info("%s: %d known tasks added to the references and the dedup set", path, added)
-        pool.add_known(writer.existing.tasks)
+        existing = writer.existing.tasks
+        fingerprints = [task_fingerprint(task) for task in existing]  # once: the pool dedups by them too
+        pool.add_known(existing, fingerprints)
         run = _Run(generator, settings, executor, pool, writer, types, progress)
-        before = {
-            t.name: len({task_fingerprint(x) for x in writer.existing.tasks if x.kind is t.kind})
-            for t in types
-        }
+        distinct = {(task.kind, fp) for task, fp in zip(existing, fingerprints, strict=True)}
+        before = {t.name: sum(kind is t.kind for kind, _ in distinct) for t in types}
         run.have = dict(before)
         stop = run.loop()
     return SeedingReport(
