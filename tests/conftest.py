@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,52 @@ def run_ray_check():
     The script is called as `script work_dir ray_tmp *extra_args`.
     """
     return _run_ray_check
+
+
+@dataclass(frozen=True)
+class StepSample:
+    """One trajectory of a logged step: its TRR++ group, its reward and what the reward manager found."""
+
+    group: str
+    reward: float
+    valid: float = math.nan
+    acc: float = math.nan
+    format_ok: float = 1.0
+
+
+def _metrics_line(step: int, samples: Sequence[StepSample], store, timing_s: Mapping[str, float]) -> str:
+    """One line of veRL's file logger: the trainer's own `step_metrics` of `samples`, the buffer's own
+    `TaskStore.metrics(step)` and veRL-style timers (`timing_s/<phase>`)."""
+    from azr_verl.metrics import step_metrics
+
+    infos = [
+        {"azr_valid": s.valid, "azr_solver_acc": s.acc, "azr_format_ok": s.format_ok, "azr_exec_time_s": 0.01}
+        for s in samples
+    ]
+    data = step_metrics([s.group for s in samples], [s.reward for s in samples], infos)
+    data.update(store.metrics(step))
+    data.update({f"timing_s/{phase}": seconds for phase, seconds in timing_s.items()})
+    return json.dumps({"step": step, "data": data}) + "\n"
+
+
+def _read_metrics_jsonl(path: Path) -> dict[int, dict]:
+    """step -> data of a metrics file, read with json directly (independent of azr_verl's readers)."""
+    return {row["step"]: row["data"] for row in map(json.loads, Path(path).read_text().splitlines())}
+
+
+@pytest.fixture(scope="session")
+def step_sample() -> type[StepSample]:
+    """The `StepSample` class, for the samples given to `metrics_line` (conftests cannot import this one)."""
+    return StepSample
+
+
+@pytest.fixture(scope="session")
+def metrics_line():
+    """`metrics_line(step, samples, store, timing_s)` -> one jsonl line as veRL's file logger writes it."""
+    return _metrics_line
+
+
+@pytest.fixture(scope="session")
+def read_metrics_jsonl():
+    """`read_metrics_jsonl(path)` -> step -> data, read with json directly."""
+    return _read_metrics_jsonl

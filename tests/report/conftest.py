@@ -8,15 +8,12 @@ checkpoint) with other values, and step 3.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from azr_verl.buffer.records import SolveOutcome
 from azr_verl.buffer.store import TaskStore
-from azr_verl.metrics import step_metrics
 from azr_verl.tasks import Task
 
 LOOP = Task(
@@ -31,53 +28,41 @@ RECURSIVE = Task(
 COMPREHENSION = Task("code_o", "def f(xs):\n    return [x * 2 for x in xs]", ("[1, 2]",), ("[2, 4]",))
 
 
-@dataclass(frozen=True)
-class Sample:
-    group: str
-    reward: float
-    valid: float = float("nan")
-    acc: float = float("nan")
+def _steps(sample) -> dict[str, list]:
+    """The samples of each logged step ("2 again": the restarted run's step 2)."""
+    return {
+        "1": [
+            sample("code_o:propose", 0.5, valid=1.0, acc=0.5),
+            sample("code_o:propose", -1.0, valid=0.0),
+            sample("code_o:solve", -0.5, acc=0.0),
+            sample("code_o:solve", 1.0, acc=1.0),
+        ],
+        "2": [
+            sample("code_o:propose", 0.0, valid=1.0, acc=1.0),
+            sample("code_o:solve", 1.0, acc=1.0),
+            sample("code_i:propose", 0.75, valid=1.0, acc=0.25),
+            sample("code_i:solve", -0.5, acc=0.0),
+        ],
+        "2 again": [sample("code_o:propose", -1.0, valid=0.0), sample("code_o:solve", -0.5, acc=0.0)],
+        "3": [sample("code_i:propose", -1.0, valid=0.0), sample("code_i:solve", 1.0, acc=1.0)],
+    }
 
 
-def _row(step: int, samples: list[Sample], store: TaskStore, timing: dict[str, float]) -> str:
-    infos = [
-        {"azr_valid": s.valid, "azr_solver_acc": s.acc, "azr_format_ok": 1.0, "azr_exec_time_s": 0.5}
-        for s in samples
-    ]
-    data = step_metrics([s.group for s in samples], [s.reward for s in samples], infos)
-    data.update(store.metrics(step))
-    data.update({f"timing_s/{k}": v for k, v in timing.items()})
-    return json.dumps({"step": step, "data": data}) + "\n"
-
-
-STEP1 = [
-    Sample("code_o:propose", 0.5, valid=1.0, acc=0.5),
-    Sample("code_o:propose", -1.0, valid=0.0),
-    Sample("code_o:solve", -0.5, acc=0.0),
-    Sample("code_o:solve", 1.0, acc=1.0),
-]
-STEP2 = [
-    Sample("code_o:propose", 0.0, valid=1.0, acc=1.0),
-    Sample("code_o:solve", 1.0, acc=1.0),
-    Sample("code_i:propose", 0.75, valid=1.0, acc=0.25),
-    Sample("code_i:solve", -0.5, acc=0.0),
-]
-STEP2_AGAIN = [Sample("code_o:propose", -1.0, valid=0.0), Sample("code_o:solve", -0.5, acc=0.0)]
-STEP3 = [Sample("code_i:propose", -1.0, valid=0.0), Sample("code_i:solve", 1.0, acc=1.0)]
 TIMING = {"gen": 10.0, "old_log_prob": 2.0, "adv": 0.5, "update_actor": 20.0, "step": 40.0}
 
 
 @pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
+def run_dir(tmp_path: Path, step_sample, metrics_line) -> Path:
     """A run directory: buffer.sqlite (zero triplet + 3 proposals with solve statistics), metrics.jsonl
     (steps 1, 2) and metrics.2.jsonl (step 2 again, step 3)."""
     run = tmp_path / "run"
     run.mkdir()
+    steps = _steps(step_sample)
     with TaskStore.in_run_dir(run) as store:
         store.seed_zero()
         first = run / "metrics.jsonl"
         [loop] = store.add([LOOP], step=1, learnability=[0.5])
-        first.write_text(_row(1, STEP1, store, TIMING))
+        first.write_text(metrics_line(1, steps["1"], store, TIMING))
         recursive, comprehension = store.add([RECURSIVE, COMPREHENSION], step=2)
         store.add([LOOP], step=2)  # a re-proposal: a duplicate, not a new task
         store.record_outcomes(
@@ -88,21 +73,19 @@ def run_dir(tmp_path: Path) -> Path:
             ]
         )
         with open(first, "a") as handle:
-            handle.write(_row(2, STEP2, store, TIMING))
+            handle.write(metrics_line(2, steps["2"], store, TIMING))
         second = run / "metrics.2.jsonl"
         second.write_text(
-            _row(2, STEP2_AGAIN, store, {**TIMING, "save_checkpoint": 1.0})
-            + _row(3, STEP3, store, {"gen": 5.0, "step": 4.0})
+            metrics_line(2, steps["2 again"], store, {**TIMING, "save_checkpoint": 1.0})
+            + metrics_line(3, steps["3"], store, {"gen": 5.0, "step": 4.0})
         )
     return run
 
 
-def read_jsonl(path: Path) -> dict[int, dict]:
-    """step -> data of a metrics file, read with json directly."""
-    return {row["step"]: row["data"] for row in map(json.loads, path.read_text().splitlines())}
-
-
 @pytest.fixture
-def logged(run_dir: Path) -> dict[int, dict]:
+def logged(run_dir: Path, read_metrics_jsonl) -> dict[int, dict]:
     """What the run logged, merged by hand: the second file's step 2 replaces the first's."""
-    return {**read_jsonl(run_dir / "metrics.jsonl"), **read_jsonl(run_dir / "metrics.2.jsonl")}
+    return {
+        **read_metrics_jsonl(run_dir / "metrics.jsonl"),
+        **read_metrics_jsonl(run_dir / "metrics.2.jsonl"),
+    }
