@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from azr_verl.buffer.config import BufferConfig
 from azr_verl.buffer.records import StoredTask
 from azr_verl.quickstart.figures import BufferFigures, StepFigures, TypeFigures
 
@@ -138,7 +139,7 @@ def render_summary(
     lines.append(f"run directory  {paths.run_dir}")
     lines.append(f"veRL log       {paths.verl_log}")
     lines.append(f"metrics jsonl  {paths.metrics}")
-    lines.append(f"buffer         {buffer.path if buffer else paths.run_dir / 'buffer.sqlite'}")
+    lines.append(f"buffer         {buffer.path if buffer else paths.run_dir / BufferConfig().file_name}")
     lines.append(f"checkpoint     {paths.checkpoint if paths.checkpoint else 'none written'}")
     lines.append(f"plots          azr-verl report {paths.run_dir}")
     return "\n".join(lines) + "\n"
