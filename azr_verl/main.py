@@ -104,8 +104,13 @@ def _route_metrics_file(config: DictConfig, run_dir: str) -> None:
         config.ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH = path
 
 
-def prepare_config(config: DictConfig) -> AZRConfig:
+def prepare_config(config: DictConfig, *, route_metrics: bool = True) -> AZRConfig:
     """Validate the AZR parts of `config` and pin its directories; returns the AZR settings.
+
+    Args:
+        config: the composed trainer config, completed in place.
+        route_metrics: point veRL's file logger at the run directory (creates it and sets
+            VERL_FILE_LOGGER_PATH in this process); False for a check that starts no run.
 
     Raises:
         ValueError: a config error; the message names the key.
@@ -116,7 +121,8 @@ def prepare_config(config: DictConfig) -> AZRConfig:
         config.trainer.default_local_dir = _absolute(config.trainer.default_local_dir)
         config.azr.run_dir = _absolute(config.azr.run_dir)
     settings = AZRConfig.from_mapping(config.azr)
-    _route_metrics_file(config, config.azr.run_dir)
+    if route_metrics:
+        _route_metrics_file(config, config.azr.run_dir)
     model = config.actor_rollout_ref.model
     if settings.prompt_style is PromptStyle.BASE and not model.get("custom_chat_template"):
         # Base models have no chat template: render the R1 text template instead.

@@ -32,7 +32,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -227,8 +227,7 @@ def check_config(config: Any) -> RecipeLayout:
     except OmegaConfBaseException as exc:
         raise RecipeError(f"the config does not resolve: {exc}") from None
     try:
-        with _no_side_effects():
-            settings = prepare_config(config)
+        settings = prepare_config(config, route_metrics=False)  # a check starts no run
     except ValueError as exc:
         raise RecipeError(f"azr-verl: {exc}") from None
     uses_reference, uses_critic = _verl_validate(config)
@@ -237,22 +236,6 @@ def check_config(config: Any) -> RecipeLayout:
     check_model(config, layout, model_shape(config))
     check_lora(config)
     return layout
-
-
-@contextlib.contextmanager
-def _no_side_effects() -> Iterator[None]:
-    """prepare_config without its run-time effects: it would create RUN_DIR and export the metrics
-    file's path into this process's environment (it skips both when the path is already set)."""
-    name = "VERL_FILE_LOGGER_PATH"
-    saved = os.environ.get(name)
-    os.environ[name] = os.devnull
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
 
 
 def _verl_validate(config: Any) -> tuple[bool, bool]:
