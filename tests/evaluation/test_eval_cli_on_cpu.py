@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -11,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from azr_verl.cli import main
+from azr_verl.cli.eval import add_arguments
 from azr_verl.models.tiny import build_tiny_model
 
 
@@ -144,3 +147,12 @@ def test_unknown_benchmark_is_refused_by_the_parser_with_the_choices(tmp_path, c
         main(["eval", "humaneval", "--model", str(tmp_path), "--task", "output"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'humaneval'" in capsys.readouterr().err
+
+
+def test_max_tokens_defaults_to_the_training_response_length(repo_root):
+    """DEFAULT_MAX_TOKENS copies data.max_response_length; this keeps the copy honest."""
+    data = yaml.safe_load((repo_root / "azr_verl" / "config" / "azr_trainer.yaml").read_text())["data"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["cruxeval", "--model", "m", "--task", "output"])
+    assert args.max_tokens == data["max_response_length"]

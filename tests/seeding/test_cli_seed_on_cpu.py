@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -11,9 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from azr_verl.buffer import read_seed_file
 from azr_verl.cli import main
+from azr_verl.cli.seed import add_arguments
+from azr_verl.seeding import SeedingSettings
 from azr_verl.tasks import Task
 
 DOUBLE = Task("code_o", "def f(x):\n    return x * 2", ("21",), ("42",))
@@ -131,3 +135,13 @@ def test_bad_arguments_fail_before_loading_with_a_clear_error(tmp_path, tiny_dir
     assert err.startswith("azr-verl seed: error:") and message in err
     assert "loading" not in err
     assert not out.exists()
+
+
+def test_length_defaults_are_the_training_configs(repo_root):
+    """--max-tokens and --max-prompt-tokens copy data.max_response_length / max_prompt_length."""
+    data = yaml.safe_load((repo_root / "azr_verl" / "config" / "azr_trainer.yaml").read_text())["data"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--model", "m", "--out", "seeds.jsonl"])
+    assert args.max_tokens == data["max_response_length"]
+    assert args.max_prompt_tokens == SeedingSettings(out="x").max_prompt_tokens == data["max_prompt_length"]
