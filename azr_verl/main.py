@@ -16,6 +16,7 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 from azr_verl.azr_config import AZRConfig
+from azr_verl.hydra_config import AZR_CONFIG_NAME
 from azr_verl.run_files import next_metrics_file
 from azr_verl.tasks import BASE_CHAT_TEMPLATE, PromptStyle
 from azr_verl.validation_set import file_list, missing_local_files, validation_enabled
@@ -131,7 +132,7 @@ def prepare_config(config: DictConfig, *, route_metrics: bool = True) -> AZRConf
     return settings
 
 
-@hydra.main(config_path="config", config_name="azr_trainer", version_base=None)
+@hydra.main(config_path="config", config_name=AZR_CONFIG_NAME, version_base=None)
 def main(config: DictConfig) -> None:
     try:
         prepare_config(config)

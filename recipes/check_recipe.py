@@ -125,49 +125,32 @@ def compose_config(overrides: Sequence[str]) -> Any:
     Raises:
         RecipeError: Hydra rejects an override (unknown key without `+`, bad syntax, wrong type).
     """
-    from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from azr_verl.hydra_config import compose_azr
+
     try:
-        with initialize_config_dir(config_dir=str(_azr_config_dir()), version_base=None):
-            return compose(config_name="azr_trainer", overrides=list(overrides))
+        return compose_azr(overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise RecipeError(f"the config does not compose: {exc}") from None
-
-
-def _azr_config_dir() -> Path:
-    import azr_verl
-
-    return Path(azr_verl.__file__).parent / "config"
 
 
 @functools.lru_cache(maxsize=1)
 def _known_keys() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(veRL's leaf keys, the leaf keys azr_trainer.yaml adds, veRL's free-form mappings)."""
     import yaml
-    from hydra import compose, initialize_config_module
     from omegaconf import OmegaConf
 
-    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        verl_tree = OmegaConf.to_container(compose(config_name="ppo_trainer"), resolve=False)
-    verl_leaves = frozenset(_leaf_keys(verl_tree))
+    from azr_verl.hydra_config import AZR_CONFIG_DIR, AZR_CONFIG_NAME, compose_verl, leaf_keys
+
+    verl_tree = OmegaConf.to_container(compose_verl(), resolve=False)
+    verl_leaves = frozenset(leaf_keys(verl_tree))
     free_form = frozenset(k for k in verl_leaves if _lookup(verl_tree, k) == {}) | frozenset(_PASS_THROUGH)
-    ours = yaml.safe_load((_azr_config_dir() / "azr_trainer.yaml").read_text())
+    ours = yaml.safe_load((AZR_CONFIG_DIR / f"{AZR_CONFIG_NAME}.yaml").read_text())
     ours = {k: v for k, v in ours.items() if k not in ("hydra", "defaults")}
-    own = frozenset(k for k in _leaf_keys(ours) if k not in verl_leaves)
+    own = frozenset(k for k in leaf_keys(ours) if k not in verl_leaves)
     return verl_leaves, own, free_form
-
-
-def _leaf_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
-    keys: list[str] = []
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            keys.extend(_leaf_keys(value, f"{path}."))
-        else:
-            keys.append(path)
-    return keys
 
 
 def _lookup(tree: Mapping[str, Any], key: str) -> Any:
@@ -189,11 +172,13 @@ def _check_schema(config: Any) -> None:
     """
     from omegaconf import OmegaConf
 
+    from azr_verl.hydra_config import leaf_keys
+
     verl_leaves, own, free_form = _known_keys()
     tree = OmegaConf.to_container(config, resolve=False)
     unknown = [
         key
-        for key in _leaf_keys(tree)
+        for key in leaf_keys(tree)
         if key not in verl_leaves and not _under(key, own) and not _under(key, free_form)
     ]
     if unknown:

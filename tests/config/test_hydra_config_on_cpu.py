@@ -5,35 +5,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from hydra import compose, initialize_config_dir, initialize_config_module
 from omegaconf import OmegaConf
 
-import azr_verl
 from azr_verl.azr_config import AZRConfig
+from azr_verl.hydra_config import AZR_CONFIG_DIR, AZR_CONFIG_NAME, compose_azr, compose_verl, leaf_keys
 
-CONFIG_DIR = Path(azr_verl.__file__).parent / "config"
 # Keys the AZR config adds to veRL's tree (declared in the YAML, so no `+` is needed to override them).
 OWN_KEYS = {"azr", "data.azr", "algorithm.trr_normalization"}
-
-
-def _compose(name: str, overrides: list[str] | None = None):
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        return compose(config_name=name, overrides=overrides or [])
-
-
-def _leaf_keys(tree: dict, prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            keys.extend(_leaf_keys(value, f"{path}."))
-        else:
-            keys.append(path)
-    return keys
 
 
 def _is_own(key: str) -> bool:
@@ -41,7 +22,7 @@ def _is_own(key: str) -> bool:
 
 
 def test_azr_config_composes_with_verls_ppo_trainer():
-    config = _compose("azr_trainer", ["actor_rollout_ref.model.path=/models/x"])
+    config = compose_azr(["actor_rollout_ref.model.path=/models/x"])
     assert config.algorithm.adv_estimator == "trr_pp"
     assert config.trainer.v1.trainer_mode == "azr"
     assert config.reward.reward_manager.name == "azr"
@@ -53,13 +34,12 @@ def test_azr_config_composes_with_verls_ppo_trainer():
 
 
 def test_every_key_the_azr_config_sets_exists_in_verls_schema():
-    ours = yaml.safe_load((CONFIG_DIR / "azr_trainer.yaml").read_text())
+    ours = yaml.safe_load((AZR_CONFIG_DIR / f"{AZR_CONFIG_NAME}.yaml").read_text())
     ours.pop("hydra")
     ours.pop("defaults")
-    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        verl = OmegaConf.to_container(compose(config_name="ppo_trainer"), resolve=False)
+    verl = OmegaConf.to_container(compose_verl(), resolve=False)
     missing = []
-    for key in _leaf_keys(ours):
+    for key in leaf_keys(ours):
         if _is_own(key):
             continue
         node = verl
@@ -72,7 +52,7 @@ def test_every_key_the_azr_config_sets_exists_in_verls_schema():
 
 
 def test_the_yaml_azr_block_mirrors_the_dataclass_defaults():
-    config = _compose("azr_trainer", ["actor_rollout_ref.model.path=/models/x"])
+    config = compose_azr(["actor_rollout_ref.model.path=/models/x"])
     from_yaml = AZRConfig.from_mapping(config.azr)
     defaults = AZRConfig(run_id=from_yaml.run_id, run_dir=from_yaml.run_dir)
     assert from_yaml == defaults
@@ -117,8 +97,7 @@ def test_prepare_config_pins_directories_and_sets_the_base_template(tmp_path, mo
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model").mkdir()
-    config = _compose(
-        "azr_trainer",
+    config = compose_azr(
         ["actor_rollout_ref.model.path=./model", "trainer.default_local_dir=ckpt", "azr.prompt_style=base"],
     )
     settings = prepare_config(config)
@@ -126,5 +105,5 @@ def test_prepare_config_pins_directories_and_sets_the_base_template(tmp_path, mo
     assert config.actor_rollout_ref.model.path == str(tmp_path / "model")  # Ray workers run elsewhere
     assert settings.run_dir == str(tmp_path / "ckpt")  # run_dir follows default_local_dir
     assert config.actor_rollout_ref.model.custom_chat_template == BASE_CHAT_TEMPLATE
-    chat = prepare_config(_compose("azr_trainer", ["actor_rollout_ref.model.path=./model"]))
+    chat = prepare_config(compose_azr(["actor_rollout_ref.model.path=./model"]))
     assert chat.prompt_style.value == "chat"

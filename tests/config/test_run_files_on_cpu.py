@@ -6,12 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
+from azr_verl.hydra_config import compose_azr
 from azr_verl.main import prepare_config
 from azr_verl.run_files import metrics_files, next_metrics_file
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "azr_verl" / "config"
 
 
 def _config(model_dir: Path, run_dir: Path, loggers: str):
@@ -20,8 +18,7 @@ def _config(model_dir: Path, run_dir: Path, loggers: str):
         f"azr.run_dir={run_dir}",
         f"trainer.logger={loggers}",
     ]
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        return compose(config_name="azr_trainer", overrides=overrides)
+    return compose_azr(overrides)
 
 
 def test_each_start_gets_the_next_free_metrics_file_and_empty_files_are_reused(tmp_path):

@@ -7,16 +7,15 @@ import subprocess
 import sys
 
 import pytest
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from azr_verl.cpu.overrides import CPU_ENV, REGISTRATION_MODULE, cpu_env, cpu_overrides
+from azr_verl.hydra_config import compose_verl
 
 
 @pytest.fixture(scope="module")
 def composed():
-    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        return compose(config_name="ppo_trainer", overrides=cpu_overrides(ray_num_cpus=6, rollout_threads=2))
+    return compose_verl(cpu_overrides(ray_num_cpus=6, rollout_threads=2))
 
 
 def test_every_override_lands_on_a_key_of_verls_config(composed) -> None:

@@ -449,13 +449,11 @@ def test_verl_builds_the_dataset_which_serves_the_runs_buffer_actor(
 
 def test_the_projects_composed_config_builds_the_dataset(store: TaskStore, tokenizer: Any) -> None:
     """veRL hands the dataset `config.data` of the composed azr_trainer.yaml (data.azr: ${azr})."""
-    from hydra import compose, initialize_config_dir
     from verl.utils.dataset.rl_dataset import get_dataset_class
 
-    import azr_verl
+    from azr_verl.hydra_config import compose_azr
 
-    with initialize_config_dir(config_dir=str(Path(azr_verl.__file__).parent / "config"), version_base=None):
-        config = compose(config_name="azr_trainer", overrides=["data.train_batch_size=12", "azr.seed=3"])
+    config = compose_azr(["data.train_batch_size=12", "azr.seed=3"])
     with open_dict(config):  # as `+azr.slot_weights.code_f.solve=0` on the command line would
         config.azr.slot_weights = {"code_f": {"solve": 0}}
     dataset_cls = get_dataset_class(config.data)

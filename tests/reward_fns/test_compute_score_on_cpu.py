@@ -192,16 +192,16 @@ def test_cruxeval_refuses_an_unknown_data_source_by_name() -> None:
 
 
 def test_the_readme_overrides_compose_with_verls_own_config() -> None:
-    from hydra import compose, initialize_config_module
     from verl.trainer.ppo.reward import get_custom_reward_fn
+
+    from azr_verl.hydra_config import compose_verl
 
     overrides = [
         "reward.custom_reward_function.path=pkg://reward_fns.output_prediction",
         "reward.custom_reward_function.name=compute_score",
         "+reward.custom_reward_function.reward_kwargs.wrong_reward=0.0",
     ]
-    with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        config = compose(config_name="ppo_trainer", overrides=overrides)
+    config = compose_verl(overrides)
     function = get_custom_reward_fn(config)
     result = function(
         data_source="d", solution_str=_reply("output", "'abab'"), ground_truth=_IO_TRUTH, extra_info={}

@@ -10,18 +10,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from transformers import AutoTokenizer
 
-import azr_verl
 from azr_verl.buffer import TaskStore
 from azr_verl.dataset import AZRDataset
+from azr_verl.hydra_config import compose_azr
 from azr_verl.main import prepare_config
 from azr_verl.models.tiny import build_tiny_model
 from azr_verl.sample import PAYLOAD_KEY
 from azr_verl.validation_set import MissingValidationData, is_validation_build, validation_enabled
-
-CONFIG_DIR = Path(azr_verl.__file__).parent / "config"
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +32,7 @@ def model_dir() -> Path:
 
 
 def _compose(*overrides: str) -> Any:
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
-        return compose(config_name="azr_trainer", overrides=list(overrides))
+    return compose_azr(overrides)
 
 
 def _val_override(files: dict[str, Path]) -> str:
