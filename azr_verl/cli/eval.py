@@ -22,10 +22,7 @@ from azr_verl.cli.generation_args import (
 if TYPE_CHECKING:
     from azr_verl.evaluation.runner import EvalSettings
 
-__all__ = ["DEFAULT_MAX_TOKENS", "add_arguments", "run"]
-
-DEFAULT_MAX_TOKENS = 8096
-"""The training config's data.max_response_length: evaluation gets the budget the model trained with."""
+__all__ = ["add_arguments", "run"]
 
 _PREFIX = "azr-verl eval: error:"
 
@@ -62,13 +59,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="sampling temperature (default: 0 = greedy if n == 1, else 0.8)",
-    )
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0: off)")
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=DEFAULT_MAX_TOKENS,
-        help=f"response length cap (default {DEFAULT_MAX_TOKENS})",
     )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument(

@@ -14,11 +14,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from azr_verl.textgen import TextGenerator
 
-__all__ = ["add_generation_arguments", "check_generation_args", "load_generator_from_args"]
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "add_generation_arguments",
+    "check_generation_args",
+    "load_generator_from_args",
+]
+
+DEFAULT_MAX_TOKENS = 8096
+"""The training config's data.max_response_length: generation gets the budget the model trains with."""
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model, --backend, --prompt-style, --threads and --tensor-parallel-size."""
+    """--model, --backend, --prompt-style, --threads, --tensor-parallel-size, --top-p and --max-tokens
+    (--temperature differs between the commands)."""
     parser.add_argument("--model", required=True, metavar="PATH", help="local model directory (HF format)")
     parser.add_argument(
         "--backend",
@@ -37,6 +46,13 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model (default 1)"
+    )
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0: off)")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        help=f"response length cap (default {DEFAULT_MAX_TOKENS}, as in training)",
     )
 
 

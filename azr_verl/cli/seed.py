@@ -26,10 +26,7 @@ if TYPE_CHECKING:
     from azr_verl.azr_config import AZRConfig
     from azr_verl.seeding import SeedingProgress, SeedingSettings
 
-__all__ = ["DEFAULT_MAX_TOKENS", "EXIT_SHORT", "add_arguments", "run"]
-
-DEFAULT_MAX_TOKENS = 8096
-"""The training config's data.max_response_length: proposals get the budget training gives them."""
+__all__ = ["EXIT_SHORT", "add_arguments", "run"]
 
 EXIT_SHORT = 3
 """Exit status when --max-rounds stopped the run short of the target."""
@@ -58,13 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rounds", type=int, default=32, help="stop after this many rounds (default 32)")
     parser.add_argument(
         "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0, as in training)"
-    )
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default 1.0: off)")
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=DEFAULT_MAX_TOKENS,
-        help=f"response length cap (default {DEFAULT_MAX_TOKENS}, as in training)",
     )
     parser.add_argument(
         "--references",

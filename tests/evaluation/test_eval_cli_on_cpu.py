@@ -150,7 +150,7 @@ def test_unknown_benchmark_is_refused_by_the_parser_with_the_choices(tmp_path, c
 
 
 def test_max_tokens_defaults_to_the_training_response_length(repo_root):
-    """DEFAULT_MAX_TOKENS copies data.max_response_length; this keeps the copy honest."""
+    """generation_args.DEFAULT_MAX_TOKENS copies data.max_response_length; this keeps the copy honest."""
     data = yaml.safe_load((repo_root / "azr_verl" / "config" / "azr_trainer.yaml").read_text())["data"]
     parser = argparse.ArgumentParser()
     add_arguments(parser)
