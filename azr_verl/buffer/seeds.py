@@ -24,7 +24,7 @@ from typing import Any
 
 from azr_verl.tasks.task import Task, TaskKind
 
-__all__ = ["ZERO_PROGRAM", "SeedFile", "parse_seed_line", "read_seed_file", "zero_tasks"]
+__all__ = ["ZERO_PROGRAM", "SeedFile", "parse_seed_line", "read_seed_file", "seed_fields", "zero_tasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,17 @@ def _program(record: dict[str, Any], key: str) -> str:
     present = {line.strip() for line in program.splitlines()}
     missing = [line.strip() for line in imports if line.strip() and line.strip() not in present]
     return "\n".join([*missing, program]) if missing else program
+
+
+def seed_fields(task: Task) -> dict[str, Any]:
+    """The task as an exported seed line holds it: what `parse_seed_line` reads back as `task`."""
+    return {
+        "kind": task.kind.value,
+        "program": task.program,
+        "inputs": list(task.inputs),
+        "outputs": list(task.outputs),
+        "message": task.message,
+    }
 
 
 def parse_seed_line(line: str) -> list[Task]:

@@ -16,6 +16,7 @@ from typing import IO
 from azr_verl.buffer.config import BufferConfig
 from azr_verl.buffer.records import TASK_COLUMNS, StoredTask, row_to_stored
 from azr_verl.buffer.schema import connect
+from azr_verl.buffer.seeds import seed_fields
 
 __all__ = [
     "BufferSummary",
@@ -179,11 +180,7 @@ def task_record(stored: StoredTask) -> dict:
     task, stats = stored.task, stored.stats
     return {
         "id": stored.id,
-        "kind": task.kind.value,
-        "program": task.program,
-        "inputs": list(task.inputs),
-        "outputs": list(task.outputs),
-        "message": task.message,
+        **seed_fields(task),
         "source": stored.source.value,
         "step": stored.step,
         "fingerprint": stored.fingerprint,

@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from azr_verl.buffer.seeds import SeedFile, read_seed_file
+from azr_verl.buffer.seeds import SeedFile, read_seed_file, seed_fields
 from azr_verl.tasks import Source, Task
 
 __all__ = ["SeedFileError", "SeedWriter", "seed_line"]
@@ -36,11 +36,7 @@ class SeedFileError(RuntimeError):
 def seed_line(task: Task, fingerprint: str, task_type: str, round_index: int) -> str:
     """One jsonl line (with its newline) that `read_seed_file` reads back as `task`."""
     record = {
-        "kind": task.kind.value,
-        "program": task.program,
-        "inputs": list(task.inputs),
-        "outputs": list(task.outputs),
-        "message": task.message,
+        **seed_fields(task),
         "source": Source.SEED.value,
         "fingerprint": fingerprint,
         "task_type": task_type,
