@@ -25,7 +25,7 @@ from azr_verl.tasks.prompts import PromptStyle
 from azr_verl.tasks.registry import get_task_type
 from azr_verl.tasks.task import Task, TaskKind
 
-__all__ = ["CRUXEVAL_TASKS", "convert", "main", "read_problems", "rows_for"]
+__all__ = ["CRUXEVAL_TASKS", "check_problem", "convert", "main", "read_problems", "rows_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,16 @@ CRUXEVAL_TASKS: dict[str, tuple[TaskKind, str]] = {
 """CLI `--task` choice -> (task kind whose solver prompt is used, data_source)."""
 
 _REQUIRED_KEYS = ("code", "input", "output")
+
+
+def check_problem(problem: Any, where: str) -> dict[str, Any]:
+    """`problem` as a dict, if it has the CRUXEval string fields; else a ValueError naming `where`."""
+    if not isinstance(problem, dict):
+        problem = {}
+    missing = [key for key in _REQUIRED_KEYS if not isinstance(problem.get(key), str)]
+    if missing:
+        raise ValueError(f"{where}: missing string field(s) {missing}")
+    return dict(problem)
 
 
 def read_problems(path: Path) -> list[dict[str, Any]]:
@@ -49,10 +59,7 @@ def read_problems(path: Path) -> list[dict[str, Any]]:
                 problem = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON: {exc}") from exc
-            missing = [key for key in _REQUIRED_KEYS if not isinstance(problem.get(key), str)]
-            if missing:
-                raise ValueError(f"{path}:{number}: missing string field(s) {missing}")
-            problems.append(problem)
+            problems.append(check_problem(problem, f"{path}:{number}"))
     return problems
 
 

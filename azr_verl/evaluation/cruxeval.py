@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 from azr_verl.evaluation.problems import DataUnavailableError, EvalProblem, ProblemSet
 from reward_fns.cruxeval import compute_score_async
-from reward_fns.cruxeval_to_parquet import CRUXEVAL_TASKS, read_problems, rows_for
+from reward_fns.cruxeval_to_parquet import CRUXEVAL_TASKS, check_problem, read_problems, rows_for
 
 __all__ = [
     "HF_DATASET",
@@ -39,7 +39,6 @@ HF_SPLIT = "test"
 TASKS = tuple(sorted(CRUXEVAL_TASKS))
 """`--task` choices: `input` (CRUXEval-I, abduction) and `output` (CRUXEval-O, deduction)."""
 
-_FIELDS = ("code", "input", "output")
 _TRUTHY = {"1", "true", "yes", "on"}
 
 
@@ -89,14 +88,10 @@ def load_hub_problems(
         rows = datasets.load_dataset(name, split=split, cache_dir=str(cache_dir) if cache_dir else None)
     except (OSError, ValueError) as exc:  # ConnectionError and DatasetNotFoundError are OSErrors
         raise DataUnavailableError(f"could not load {name} (split {split}): {exc}; {hint}") from exc
-    return [_checked_row(dict(row), number, name) for number, row in enumerate(rows)]
-
-
-def _checked_row(row: Mapping[str, Any], number: int, source: str) -> dict[str, Any]:
-    missing = [key for key in _FIELDS if not isinstance(row.get(key), str)]
-    if missing:
-        raise DataUnavailableError(f"{source} row {number}: missing string field(s) {missing}")
-    return dict(row)
+    try:
+        return [check_problem(dict(row), f"{name} row {number}") for number, row in enumerate(rows)]
+    except ValueError as exc:
+        raise DataUnavailableError(str(exc)) from None
 
 
 def _problem(row: Mapping[str, Any]) -> EvalProblem:
