@@ -1,4 +1,4 @@
-"""Where a run keeps its files under `azr.run_dir`, so the trainer and `azr-verl report` agree.
+"""Where a run keeps its metrics under `azr.run_dir`, so the trainer and `azr-verl report` agree.
 
 veRL's file logger truncates its file when it opens it, so a resumed run must not reuse the first
 run's metrics file: each start of the trainer gets the next free `metrics[.N].jsonl`.
@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["BUFFER_FILE", "METRICS_GLOB", "metrics_files", "next_metrics_file"]
+__all__ = ["metrics_files", "next_metrics_file"]
 
-BUFFER_FILE = "buffer.sqlite"
-METRICS_GLOB = "metrics*.jsonl"
+_METRICS_GLOB = "metrics*.jsonl"
 _METRICS_NAME = re.compile(r"^metrics(?:\.(\d+))?\.jsonl$")
 
 
@@ -23,7 +22,7 @@ def _order(path: Path) -> int:
 
 def metrics_files(run_dir: str | Path) -> list[Path]:
     """The run's metrics files in the order the trainer wrote them (metrics.jsonl, metrics.2.jsonl, ...)."""
-    found = [p for p in Path(run_dir).glob(METRICS_GLOB) if _METRICS_NAME.match(p.name)]
+    found = [p for p in Path(run_dir).glob(_METRICS_GLOB) if _METRICS_NAME.match(p.name)]
     return sorted(found, key=_order)
 
 
