@@ -18,7 +18,6 @@ the moment between the runs is recorded here.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from azr_verl.buffer.seeds import zero_tasks
+from azr_verl.buffer.stats import iter_tasks, open_buffer_readonly
 from azr_verl.buffer.store import TaskStore
 from azr_verl.cpu.selfplay import SelfPlayShape, selfplay_command
 from azr_verl.cpu.smoke import run_smoke, short_ray_tmp
@@ -90,14 +90,13 @@ def taught_model(root: Path) -> Path:
     return teach_chat(base, examples, root / "taught", steps=80)
 
 
-def read_metrics_file(path: Path) -> dict[int, dict[str, float]]:
-    """step -> data of veRL's file-logger jsonl, read directly (independent of azr_verl's readers)."""
-    return {row["step"]: row["data"] for row in map(json.loads, path.read_text().splitlines())}
-
-
 def buffer_tasks(path: Path) -> dict[int, Task]:
-    with TaskStore(path, create=False) as store:
-        return {t.id: t.task for t in store.get(list(range(1, 10_000)))}
+    """id -> task of a buffer file or snapshot, opened read-only (a checkpoint's snapshot stays untouched)."""
+    conn = open_buffer_readonly(path)
+    try:
+        return {stored.id: stored.task for stored in iter_tasks(conn)}
+    finally:
+        conn.close()
 
 
 def buffer_sources(path: Path) -> dict[str, int]:
@@ -118,7 +117,7 @@ def _train(out: Path, model: Path, steps: int, log_name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def selfplay_run(tmp_path_factory) -> SelfPlayRun:
+def selfplay_run(tmp_path_factory, read_metrics_jsonl) -> SelfPlayRun:
     """Train 2 steps, add a task to the live buffer, resume to step 3 (one training run per session)."""
     out = tmp_path_factory.mktemp("e2e")
     run_dir = out / "run"
@@ -126,10 +125,10 @@ def selfplay_run(tmp_path_factory) -> SelfPlayRun:
         patch.delenv("VERL_FILE_LOGGER_PATH", raising=False)  # the trainer's default: into the run dir
         model = taught_model(out)
         _train(out, model, steps=2, log_name="first")
-        first = read_metrics_file(run_dir / "metrics.jsonl")
+        first = read_metrics_jsonl(run_dir / "metrics.jsonl")
         sources, tasks = buffer_sources(run_dir / "buffer.sqlite"), buffer_tasks(run_dir / "buffer.sqlite")
         with TaskStore(run_dir / "buffer.sqlite") as store:
             store.add([INJECTED], step=3)
         _train(out, model, steps=3, log_name="resumed")
-        resumed = read_metrics_file(run_dir / "metrics.2.jsonl")
+        resumed = read_metrics_jsonl(run_dir / "metrics.2.jsonl")
     return SelfPlayRun(model, run_dir, first, resumed, sources, tasks)

@@ -5,7 +5,6 @@ stored in the buffer (read here straight from SQLite)."""
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 import sqlite3
@@ -26,14 +25,13 @@ OUTSIDE_STEP = {"step", "testing", "dump_rollout_generations"}
 
 
 @pytest.fixture(scope="module")
-def logged(selfplay_run) -> dict[int, dict[str, float]]:
+def logged(selfplay_run, read_metrics_jsonl) -> dict[int, dict[str, float]]:
     """step -> metrics over both starts, read from each file (the resume's file wins a repeated step)."""
-    merged: dict[int, dict[str, float]] = {}
-    for path in (selfplay_run.run_dir / "metrics.jsonl", selfplay_run.run_dir / "metrics.2.jsonl"):
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            merged[row["step"]] = row["data"]
-    return merged
+    run_dir = selfplay_run.run_dir
+    return {
+        **read_metrics_jsonl(run_dir / "metrics.jsonl"),
+        **read_metrics_jsonl(run_dir / "metrics.2.jsonl"),
+    }
 
 
 @pytest.fixture(scope="module")
