@@ -25,8 +25,10 @@ __all__ = [
     "export_jsonl",
     "iter_tasks",
     "open_buffer_readonly",
+    "program_lines",
     "resolve_buffer_path",
     "summarize",
+    "task_counts",
     "task_record",
 ]
 
@@ -101,10 +103,25 @@ def _growth(conn: sqlite3.Connection, rows: int) -> tuple[GrowthRow, ...]:
     return tuple(out)
 
 
+def program_lines(program: str) -> int:
+    """Lines of a program (helpers and imports included), as stats, show and report count them."""
+    return program.count("\n") + 1
+
+
+def task_counts(conn: sqlite3.Connection) -> tuple[tuple[str, str, int], ...]:
+    """(task type, source, stored tasks), ordered by task type and source."""
+    return tuple(
+        (kind, source, int(n))
+        for kind, source, n in conn.execute(
+            "SELECT kind, source, COUNT(*) FROM tasks GROUP BY kind, source ORDER BY kind, source"
+        )
+    )
+
+
 def _program_lines(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int, int]]:
     lines: dict[str, list[int]] = {}
     for kind, program in conn.execute("SELECT kind, program FROM tasks"):
-        lines.setdefault(kind, []).append(program.count("\n") + 1)
+        lines.setdefault(kind, []).append(program_lines(program))
     out = {}
     for kind, values in sorted(lines.items()):
         values.sort()
@@ -134,10 +151,7 @@ def summarize(
     conn: sqlite3.Connection, path: Path, *, top: int = 5, min_attempts: int = 4, growth_rows: int = 20
 ) -> BufferSummary:
     """Counts per task type and source, growth over steps, program lengths, hardest and easiest tasks."""
-    counts = {
-        (k, s): n
-        for k, s, n in conn.execute("SELECT kind, source, COUNT(*) FROM tasks GROUP BY kind, source")
-    }
+    counts = {(k, s): n for k, s, n in task_counts(conn)}
     return BufferSummary(
         path=path,
         total=sum(counts.values()),

@@ -149,16 +149,11 @@ def buffer_figures(run_dir: Path, examples: int = 2) -> BufferFigures:
     Raises:
         BufferFileError: the buffer file is missing or not a buffer.
     """
-    from azr_verl.buffer.stats import iter_tasks, open_buffer_readonly, resolve_buffer_path
+    from azr_verl.buffer.stats import iter_tasks, open_buffer_readonly, resolve_buffer_path, task_counts
 
     conn = open_buffer_readonly(run_dir)
     try:
-        counts = tuple(
-            (k, s, int(n))
-            for k, s, n in conn.execute(
-                "SELECT kind, source, COUNT(*) FROM tasks GROUP BY kind, source ORDER BY kind, source"
-            )
-        )
+        counts = task_counts(conn)
         proposed = list(iter_tasks(conn, sources=["proposed"]))
     finally:
         conn.close()

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from azr_verl.buffer.records import StoredTask
+from azr_verl.buffer.stats import program_lines
 from azr_verl.report.constructs import Construct, ProgramSyntax, analyze_program
 from azr_verl.report.figure import FigureData, FigureKind, Section, Series
 from azr_verl.report.run_data import RunData, StepCount
@@ -21,18 +22,12 @@ __all__ = [
     "TOP_NODE_KINDS",
     "buffer_contents",
     "length_bin",
-    "program_lines",
     "solve_rate_bin",
 ]
 
 SOLVE_RATE_BINS = ("0", "(0, 0.25]", "(0.25, 0.5]", "(0.5, 0.75]", "(0.75, 1)", "1")
 TOP_NODE_KINDS = 20
 MAX_LENGTH_BARS = 40
-
-
-def program_lines(program: str) -> int:
-    """Lines of a program, counted as `azr-verl buffer stats` counts them."""
-    return program.count("\n") + 1
 
 
 def solve_rate_bin(successes: int, attempts: int) -> str:
