@@ -44,7 +44,7 @@ from pathlib import Path
 from azr_verl.buffer.store import TaskStore
 from azr_verl.cpu.selfplay import SelfPlayShape, selfplay_command
 from azr_verl.cpu.smoke import run_smoke, short_ray_tmp
-from azr_verl.quickstart.metrics_log import StepMetrics, read_metrics
+from azr_verl.metrics_log import StepMetrics, read_metrics
 
 # 80 passes (the end-to-end test's figure) did not make this model repeat its lesson reliably.
 TEACH_STEPS = 300

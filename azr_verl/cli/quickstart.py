@@ -124,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
 def _train(model: PreparedModel, run_dir: Path, steps: int, timeout_s: float, overrides: list[str]) -> int:
     from azr_verl.cpu.selfplay import selfplay_command
     from azr_verl.cpu.smoke import short_ray_tmp
+    from azr_verl.metrics_log import StepMetrics
     from azr_verl.quickstart.figures import step_figures
-    from azr_verl.quickstart.metrics_log import StepMetrics
     from azr_verl.quickstart.render import format_duration, progress_line
     from azr_verl.quickstart.runner import run_watched
 

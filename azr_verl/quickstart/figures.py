@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azr_verl.buffer.records import StoredTask
-from azr_verl.quickstart.metrics_log import StepMetrics
+from azr_verl.metrics_log import StepMetrics
 from azr_verl.tasks.task import paper_order
 
 __all__ = [

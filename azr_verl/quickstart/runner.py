@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azr_verl.cpu.smoke import SmokeResult, kill_leftovers, run_smoke
-from azr_verl.quickstart.metrics_log import MetricsTail, StepMetrics
+from azr_verl.metrics_log import MetricsTail, StepMetrics
 
 __all__ = ["WatchedRun", "log_tail", "run_watched"]
 

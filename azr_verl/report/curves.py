@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from azr_verl.quickstart.metrics_log import StepMetrics
+from azr_verl.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, Section, Series
 from azr_verl.report.series import per_name_figure, step_figure
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azr_verl.buffer.records import StoredTask
-from azr_verl.quickstart.metrics_log import StepMetrics, read_metrics
+from azr_verl.metrics_log import StepMetrics, read_metrics
 from azr_verl.run_files import metrics_files
 
 __all__ = ["MetricsFile", "ReportError", "RunData", "StepCount", "load_run", "merge_metrics"]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from azr_verl.quickstart.metrics_log import StepMetrics
+from azr_verl.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, FigureKind, Series
 from azr_verl.tasks.task import paper_order
 

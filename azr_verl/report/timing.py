@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from azr_verl.quickstart.metrics_log import StepMetrics
+from azr_verl.metrics_log import StepMetrics
 from azr_verl.report.figure import FigureData, FigureKind, Section, Series
 from azr_verl.report.series import metric_series, names_in, per_name_figure, step_figure
 

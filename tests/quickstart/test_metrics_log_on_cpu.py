@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from azr_verl.quickstart.metrics_log import MetricsTail, read_metrics
+from azr_verl.metrics_log import MetricsTail, read_metrics
 
 
 def _line(step: int) -> bytes:

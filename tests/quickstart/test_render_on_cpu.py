@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from azr_verl.buffer.store import TaskStore
+from azr_verl.metrics_log import read_metrics
 from azr_verl.quickstart.figures import buffer_figures, run_figures, step_figures
-from azr_verl.quickstart.metrics_log import read_metrics
 from azr_verl.quickstart.render import RunPaths, format_duration, progress_line, render_summary
 
 

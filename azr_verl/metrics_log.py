@@ -2,7 +2,8 @@
 
 veRL's `FileLogger` writes `{"step": N, "data": {...}}` per step, unbuffered, to the file named by
 `VERL_FILE_LOGGER_PATH`. A reader polling that file can see a line that is only partly written, so
-`MetricsTail` keeps an incomplete last line back until its newline arrives.
+`MetricsTail` keeps an incomplete last line back until its newline arrives. Used by the quickstart's
+progress lines and by `azr-verl report`.
 """
 
 from __future__ import annotations
